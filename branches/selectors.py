@@ -3,7 +3,8 @@
 import datetime
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,17 +15,25 @@ from branches.permissions import branch_scope, scope_paths
 
 def _with_rule_facts(qs):
     """Annotate what the rule checks need, so a page of branches costs no query per row."""
-    current = Q(seats__ended_on__isnull=True)
     secretary = CommitteeSeat.objects.filter(
         branch=OuterRef("pk"), post=CommitteePost.SECRETARY, ended_on__isnull=True
     )
+    seats = CommitteeSeat.objects.filter(branch=OuterRef("pk"), ended_on__isnull=True)
+    children = Branch.objects.filter(parent=OuterRef("pk"))
+    units = Branch.units.through.objects.filter(branch_id=OuterRef("pk"))
     return qs.annotate(
-        seat_count=Count("seats", filter=current, distinct=True),
-        unit_count=Count("units", distinct=True),
-        child_count=Count("children", filter=Q(children__deleted_at__isnull=True), distinct=True),
+        seat_count=_subquery_count(seats, "branch"),
+        unit_count=_subquery_count(units, "branch"),
+        child_count=_subquery_count(children, "parent"),
         has_secretary=Exists(secretary),
-        secretary_standing_since=Subquery(secretary.values("party_standing_since")[:1]),
+        secretary_standing_since=Subquery(secretary.order_by("-started_on").values("party_standing_since")[:1]),
     )
+
+
+def _subquery_count(qs, group_field: str):
+    """A correlated COUNT subquery: evaluated only for the rows a page returns, unlike JOIN + GROUP BY."""
+    counted = qs.order_by().values(group_field).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def branch_list(*, actor, perm: str = "branches.view"):
