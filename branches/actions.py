@@ -18,7 +18,7 @@ from branches.models import TERM_YEARS, Branch, CommitteeSeat, RoleAssignment, T
 from branches.permissions import clear_scope_cache, in_scope
 from core.audit import audit_record, snapshot
 from core.exceptions import Conflict
-from core.models import SyncedModel
+from core.models import ChangeRecord, SyncedModel
 
 BRANCH_FIELDS = [
     "name",
@@ -46,7 +46,8 @@ def _require(actor, perm: str, branch: Branch | None) -> None:
     if in_scope(actor, perm, branch):
         return
     view_perm = perm.split(".")[0] + ".view"
-    if branch is not None and not in_scope(actor, view_perm, branch):
+    # A branch the actor can see is not "missing" even where the area (e.g. roles) is not visible: 403.
+    if branch is not None and not (in_scope(actor, view_perm, branch) or in_scope(actor, "branches.view", branch)):
         raise Http404
     raise PermissionDenied(_("You may not change records of this organisation."))
 
@@ -186,6 +187,30 @@ def branch_dissolve(*, actor, branch: Branch, reason: str = "") -> Branch:
     return branch
 
 
+@transaction.atomic
+def branch_member_counts_adjust(*, deltas: dict) -> None:
+    """Add to branches' member counters: `{branch_id: (members, full_members)}`, negative to subtract.
+
+    Called by members actions inside their transaction. One UPDATE per branch with F() expressions,
+    so concurrent adjustments add up, taken in id order so concurrent callers lock rows alike. The
+    counts are part of the branch's API representation: the version moves and the feed gets a record.
+    """
+    changed = sorted(((pk, d) for pk, d in deltas.items() if any(d)), key=lambda item: str(item[0]))
+    if not changed:
+        return
+    now = timezone.now()
+    for pk, (members, full_members) in changed:
+        Branch.all_objects.filter(pk=pk).update(
+            member_count=F("member_count") + members,
+            full_member_count=F("full_member_count") + full_members,
+            version=F("version") + 1,
+            updated_at=now,
+        )
+    ChangeRecord.write_many(
+        Branch.all_objects.filter(pk__in=[pk for pk, _d in changed]).only("id", "version", "deleted_at", "parent")
+    )
+
+
 #
 # Units
 #
@@ -226,6 +251,7 @@ def unit_update(*, actor, unit: Unit, branch: Branch | None = None, **data) -> U
 @transaction.atomic
 def unit_delete(*, actor, unit: Unit) -> Unit:
     _require(actor, "units.change", unit.branch)
+    unit = Unit.objects.select_for_update().get(pk=unit.pk)
     unit.soft_delete()
     audit_record(actor=actor, obj=unit, action="branches.unit.deleted")
     return unit

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
 
 from branches.choices import BranchBasis, BranchKind, CommitteePost, EconomicType, Role, UnitSize, UnitType
-from core.models import SyncedModel, SyncedQuerySet
+from core.models import SyncedModel, SyncedQuerySet, synced_indexes
 
 #: Term lengths in years by kind [rule]: 基层党委 5 years; 总支 and 支部 3 years. Groups have no term.
 TERM_YEARS = {BranchKind.COMMITTEE: 5, BranchKind.GENERAL_BRANCH: 3, BranchKind.BRANCH: 3}
@@ -76,6 +76,7 @@ class Branch(SyncedModel):
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
         ordering = ["path"]
+        indexes = synced_indexes("branch")
         constraints = [
             models.CheckConstraint(condition=~Q(parent=F("id")), name="branch_not_own_parent"),
             models.CheckConstraint(condition=Q(kind__in=BranchKind.values), name="branch_kind_valid"),
@@ -139,6 +140,7 @@ class Unit(SyncedModel):
         verbose_name = _("unit")
         verbose_name_plural = _("units")
         ordering = ["name"]
+        indexes = synced_indexes("unit")
         constraints = [
             models.UniqueConstraint(
                 fields=["credit_code"],

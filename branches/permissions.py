@@ -22,8 +22,8 @@ def _full(*areas: str) -> set[str]:
 
 #: What each role may do in its subtree. "admin" additionally reaches every branch.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.ADMIN: frozenset(_full(*_ALL_AREAS)),
-    Role.OFFICER: frozenset(_full(*_ALL_AREAS)),
+    Role.ADMIN: frozenset(_full(*_ALL_AREAS) | {"services.approve"}),
+    Role.OFFICER: frozenset(_full(*_ALL_AREAS) | {"services.approve"}),  # approves hardship aid
     Role.SECRETARY: frozenset(
         _full("members", "transfers", "dues", "activities", "units") | {"branches.view", "services.view"}
     ),

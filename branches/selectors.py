@@ -20,7 +20,7 @@ def _with_rule_facts(qs):
     )
     seats = CommitteeSeat.objects.filter(branch=OuterRef("pk"), ended_on__isnull=True)
     children = Branch.objects.filter(parent=OuterRef("pk"))
-    units = Branch.units.through.objects.filter(branch_id=OuterRef("pk"))
+    units = Branch.units.through.objects.filter(branch_id=OuterRef("pk"), unit__deleted_at__isnull=True)
     return qs.annotate(
         seat_count=_subquery_count(seats, "branch"),
         unit_count=_subquery_count(units, "branch"),
@@ -77,6 +77,15 @@ def branch_role_holders(*, branch: Branch, roles: list[str]):
     return RoleAssignment.objects.filter(branch=branch, role__in=roles).select_related("user")
 
 
+def role_assignment_list(*, user):
+    """The roles a user holds, with their branches (live ones only), for the header and home page."""
+    return (
+        RoleAssignment.objects.filter(user_id=user.pk, branch__deleted_at__isnull=True)
+        .select_related("branch")
+        .order_by("branch__path", "role")
+    )
+
+
 def unit_list(*, actor, perm: str = "units.view"):
     return Unit.objects.filter(branch__in=branch_scope(actor, perm)).select_related("branch")
 
@@ -93,7 +102,7 @@ def branch_warnings(branch: Branch, *, today: datetime.date | None = None) -> li
         seat_count = branch.seats.filter(ended_on__isnull=True).count()
     unit_count = getattr(branch, "unit_count", None)
     if unit_count is None:
-        unit_count = branch.units.count()
+        unit_count = branch.units.filter(deleted_at__isnull=True).count()
     has_secretary = getattr(branch, "has_secretary", None)
     standing = getattr(branch, "secretary_standing_since", None)
     if has_secretary is None:

@@ -6,4 +6,9 @@ app_name = "branches"
 
 urlpatterns = [
     path("", views.BranchTreeView.as_view(), name="branch_tree"),
+    path("<uuid:pk>/", views.BranchDetailView.as_view(), name="branch_detail"),
+    path("<uuid:pk>/new/", views.BranchCreateView.as_view(), name="branch_create"),
+    path("<uuid:pk>/edit/", views.BranchUpdateView.as_view(), name="branch_update"),
+    path("<uuid:pk>/move/", views.BranchMoveView.as_view(), name="branch_move"),
+    path("<uuid:pk>/dissolve/", views.BranchDissolveView.as_view(), name="branch_dissolve"),
 ]

@@ -11,14 +11,22 @@ from core import views as core_views
 
 api_v1 = [
     path("", include("branches.api.urls")),
+    path("", include("members.api.urls")),
+    path("", include("activities.api.urls")),
+    path("", include("services.api.urls")),
 ]
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("notifications/", core_views.notifications, name="notifications"),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("branches/", include("branches.urls")),
+    path("members/", include("members.urls")),
+    path("activities/", include("activities.urls")),
+    path("services/", include("services.urls")),
+    path("help/", include("services.urls_public")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -30,3 +38,5 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "core.views.page_not_found"

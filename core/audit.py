@@ -47,3 +47,23 @@ def audit_record(*, actor, obj: models.Model, action: str, before=None, after=No
         request_id=request_id_var.get(),
         ip=client_ip_var.get(),
     )
+
+
+def audit_record_many(*, actor, objs, action: str, data=None) -> list[AuditEntry]:
+    """One entry per object in a single INSERT, e.g. for each record of a list page viewed unmasked."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    request_id, ip = request_id_var.get(), client_ip_var.get()
+    entries = [
+        AuditEntry(
+            actor=user,
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:200],
+            data=data,
+            request_id=request_id,
+            ip=ip,
+        )
+        for obj in objs
+    ]
+    return AuditEntry.objects.bulk_create(entries, batch_size=500)

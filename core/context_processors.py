@@ -3,4 +3,10 @@ from django.conf import settings
 
 def site(request):
     """The site title for every page."""
-    return {"SITE_TITLE": settings.SITE_TITLE}
+    context = {"SITE_TITLE": settings.SITE_TITLE}
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        from core.notifications import UnreadBadge
+
+        context["notifications_unread"] = UnreadBadge(user)
+    return context

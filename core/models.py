@@ -86,6 +86,14 @@ class SyncedModel(models.Model):
         self.save(update_fields=["deleted_at"])
 
 
+def synced_indexes(prefix: str) -> list[models.Index]:
+    """Indexes every synced table needs for its API lists: cursor order and `?updated_since=` order."""
+    return [
+        models.Index(fields=["created_at", "id"], name=f"{prefix}_created_idx"),
+        models.Index(fields=["updated_at", "id"], name=f"{prefix}_updated_idx"),
+    ]
+
+
 class ChangeOp(models.TextChoices):
     UPSERT = "upsert", _("Upsert")
     DELETE = "delete", _("Delete")
@@ -168,3 +176,39 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit entries are append-only.")
+
+
+#
+# In-app notifications
+#
+class Notification(models.Model):
+    """A message for one user, shown in the header badge and on /notifications/; every app sends them.
+
+    `kind` is a dotted name chosen by the sending app ("activities.reminder", ...), so the centre can
+    filter without core knowing the apps.
+    """
+
+    recipient = models.ForeignKey(
+        "core.User", verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=60)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # the header badge: COUNT(*) WHERE recipient = ? AND read_at IS NULL
+            models.Index(
+                fields=["recipient"], condition=models.Q(read_at__isnull=True), name="notification_unread_idx"
+            ),
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient_idx"),
+        ]
+
+    def __str__(self):
+        return self.title

@@ -38,4 +38,30 @@ def healthz(request):
 
 
 def home(request):
+    """Greeting with the user's roles and branches (read by the branches template tags, as core imports no app)."""
     return render(request, "core/home.html")
+
+
+def page_not_found(request, exception=None):
+    """404 for the whole site: the API's error shape under /api/, the ordinary page elsewhere."""
+    if request.path.startswith("/api/"):
+        from django.utils.translation import gettext as _
+
+        return JsonResponse({"code": "not_found", "detail": _("Not found.")}, status=404)
+    from django.views.defaults import page_not_found as default_page_not_found
+
+    return default_page_not_found(request, exception)
+
+
+def notifications(request):
+    """The user's notifications, newest first; POST marks them all read."""
+    from django.core.paginator import Paginator
+    from django.shortcuts import redirect
+
+    from core.notifications import notification_list, notifications_mark_read
+
+    if request.method == "POST":
+        notifications_mark_read(user=request.user)
+        return redirect("notifications")
+    page = Paginator(notification_list(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "core/notification_list.html", {"page_obj": page, "notifications": page.object_list})

@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "core",
     "branches",
+    "members",
+    "activities",
+    "services",
 ]
 
 MIDDLEWARE = [
@@ -122,6 +125,10 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Branchwork")
+# Accounts are made by administrators (no sign-up), so allauth's guard against a stranger enabling 2FA on an
+# unverified address does not apply; without this, a password reset (which stores the address unverified)
+# would stop an officer from setting up the TOTP that MfaRequiredMiddleware demands.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 # Roles whose holders must have TOTP set up before they may use the site.
 MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["admin", "officer"])
 
@@ -150,7 +157,7 @@ SITE_TITLE = _("Emerging-Sector Party Building Platform")
 # REST framework and OpenAPI
 # ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["core.api.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.CursorPagination",
@@ -169,12 +176,38 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tags and operation ids by resource ("branches_list"), not by the version prefix ("v1_branches_list").
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Choice enums named by their class, so another app's `kind` or `size` cannot collide with these.
+    "ENUM_NAME_OVERRIDES": {
+        "BranchKindEnum": "branches.choices.BranchKind",
+        "BranchBasisEnum": "branches.choices.BranchBasis",
+        "UnitTypeEnum": "branches.choices.UnitType",
+        "UnitSizeEnum": "branches.choices.UnitSize",
+        "EconomicTypeEnum": "branches.choices.EconomicType",
+        "AffiliationKindEnum": "members.choices.AffiliationKind",
+        "MemberStatusEnum": "members.choices.MemberStatus",
+        "ActivityKindEnum": "activities.choices.ActivityKind",
+        "ActivityStatusEnum": "activities.choices.ActivityStatus",
+        "ActivityModeEnum": "activities.choices.ActivityMode",
+        "AttendanceMethodEnum": "activities.choices.AttendanceMethod",
+        "CaseStatusEnum": "services.choices.CaseStatus",
+        "CasePriorityEnum": "services.choices.CasePriority",
+        "IntakeChannelEnum": "services.choices.IntakeChannel",
+        "WaitingStatusEnum": [("waiting_worker", "waiting_worker"), ("waiting_partner", "waiting_partner")],
+    },
 }
 
 # ---------------------------------------------------------------------------------------------
 # Celery: Redis when REDIS_URL is set, a filesystem broker otherwise (no server needed)
 # ---------------------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# The cache carries rate limits (public intake, tracking): shared through Redis when there is one,
+# per process otherwise (fine for the single-process `make run`).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
@@ -198,6 +231,30 @@ CELERY_BEAT_SCHEDULE = {
     "branches-term-reminders": {
         "task": "branches.tasks.term_reminders_send",
         "schedule": crontab(minute=15, hour=8),
+    },
+    "members-import-files-purge": {
+        "task": "members.tasks.import_files_purge",
+        "schedule": crontab(minute=40, hour=3),
+    },
+    "activities-series-extend": {
+        "task": "activities.tasks.series_extend",
+        "schedule": crontab(minute=20, hour=2),
+    },
+    "services-breaches-sweep": {
+        "task": "services.tasks.breaches_sweep",
+        "schedule": crontab(minute="*/10"),
+    },
+    "services-follow-ups-remind": {
+        "task": "services.tasks.follow_ups_remind",
+        "schedule": crontab(minute=30, hour=8),
+    },
+    "activities-reminders-sweep": {
+        "task": "activities.tasks.reminders_sweep",
+        "schedule": crontab(),  # every minute
+    },
+    "activities-compliance-reminders": {
+        "task": "activities.tasks.compliance_reminders",
+        "schedule": crontab(minute=30, hour=8),
     },
 }
 
@@ -223,3 +280,96 @@ BRANCH_RULES = {
     # months before term expiry when reminders go out; monthly after the last one
     "term_reminder_months": [6, 3],
 }
+
+# Sensitive member data (DOMAIN.md §7): Fernet keys, comma-separated, newest first (a new key goes in
+# front; `manage.py rotate_member_keys` re-encrypts, then old keys can go), and a separate key for the
+# keyed hash used for exact ID lookup. Development and test settings supply defaults; production has none.
+MEMBERS_FIELD_KEYS = env.list("MEMBERS_FIELD_KEYS", default=[])
+MEMBERS_HASH_KEY = env("MEMBERS_HASH_KEY", default="")
+
+# Member import (members/importing.py): uploads above MEMBERS_IMPORT_MAX_BYTES are refused; a file with
+# more rows than MEMBERS_IMPORT_SYNC_MAX_ROWS is checked and written by a Celery task with a progress bar.
+MEMBERS_IMPORT_MAX_BYTES = env.int("MEMBERS_IMPORT_MAX_BYTES", default=30 * 1024 * 1024)
+MEMBERS_IMPORT_SYNC_MAX_ROWS = env.int("MEMBERS_IMPORT_SYNC_MAX_ROWS", default=2000)
+
+# Activities (DOMAIN.md §4). [practice] riders' peak hours, local time: offline and hybrid activities in
+# these windows get a scheduling warning.
+ACTIVITIES_PEAK_WINDOWS = [("11:00", "13:00"), ("17:00", "20:00")]
+# Occurrences of a series exist as rows this many days ahead; the beat task series_extend keeps it so.
+ACTIVITIES_SERIES_HORIZON_DAYS = env.int("ACTIVITIES_SERIES_HORIZON_DAYS", default=90)
+# A series must end (COUNT or UNTIL) within this many years of its first date.
+ACTIVITIES_SERIES_MAX_YEARS = 2
+# The rotating QR code: a signed token valid this many seconds (≤ 60), refreshed by the page every 20 s.
+ACTIVITIES_QR_TOKEN_MAX_AGE = 60
+ACTIVITIES_QR_REFRESH_SECONDS = 20
+# A token seen valid before a login redirect is still accepted this many seconds later (time to log in).
+ACTIVITIES_QR_LOGIN_GRACE = 300
+# Check-in opens this many minutes before the start and closes at the end.
+ACTIVITIES_CHECK_IN_OPENS_MINUTES = 30
+# Attachments added after an activity (minutes, photos, slides).
+ACTIVITIES_ATTACHMENT_MAX_BYTES = env.int("ACTIVITIES_ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+ACTIVITIES_ATTACHMENT_TYPES = [
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "text/plain",
+]
+# Reminders (activities/reminders.py): channels used, quiet hours (local time; a message due inside them
+# waits for their end unless the activity starts first), how long a claimed send-log row stays a worker's
+# before another sweep may take it over, and how many rows a worker claims at a time.
+ACTIVITIES_REMINDER_CHANNELS = env.list("ACTIVITIES_REMINDER_CHANNELS", default=["inapp", "email", "sms"])
+ACTIVITIES_QUIET_HOURS = ("22:00", "07:30")
+ACTIVITIES_REMINDER_LEASE_SECONDS = 600
+ACTIVITIES_REMINDER_CHUNK = 500
+# Compliance (三会一课): the secretary is reminded this many days before the end of a period in which a
+# required meeting is still missing.
+ACTIVITIES_COMPLIANCE_REMIND_DAYS = env.int("ACTIVITIES_COMPLIANCE_REMIND_DAYS", default=10)
+# Study hours a year (DOMAIN.md §4): members, and secretaries and committee members.
+ACTIVITIES_STUDY_HOURS_TARGET = 32
+ACTIVITIES_STUDY_HOURS_TARGET_COMMITTEE = 56
+# Text messages (core/sms.py): a dotted path to a backend class.
+SMS_BACKEND = env("SMS_BACKEND", default="core.sms.ConsoleSmsBackend")
+
+# Worker services (DOMAIN.md §5). Deadlines count working time: these hours (local time) on working days of
+# mainland China (chinese_calendar, plus the HolidayOverride admin table for years it does not know).
+SERVICES_WORK_HOURS = (env("SERVICES_WORK_STARTS", default="09:00"), env("SERVICES_WORK_ENDS", default="18:00"))
+# Working hours for first response and resolution per priority, when no SlaPolicy row covers the case type.
+SERVICES_SLA_DEFAULTS = {
+    "urgent": (2, 16),
+    "high": (4, 24),
+    "normal": (8, 40),
+    "low": (16, 80),
+}
+# "Due soon" on the caseworker inbox: resolution due within this many hours (wall-clock).
+SERVICES_DUE_SOON_HOURS = env.int("SERVICES_DUE_SOON_HOURS", default=24)
+# A resolved or closed case may be reopened within this many days of its resolution.
+SERVICES_REOPEN_DAYS = env.int("SERVICES_REOPEN_DAYS", default=30)
+# A follow-up visit falls due this many days after resolution.
+SERVICES_FOLLOW_UP_DAYS = env.int("SERVICES_FOLLOW_UP_DAYS", default=7)
+# Public intake (/help/): requests without a station go to this branch (an id; the first top branch if empty).
+SERVICES_INTAKE_BRANCH_ID = env("SERVICES_INTAKE_BRANCH_ID", default="")
+# Spam signals: more than N submissions per window from one address or one phone, a form filled in faster
+# than the minimum, or a filled honeypot flag the request for review; it is still stored (no request is lost).
+SERVICES_INTAKE_RATE_WINDOW = env.int("SERVICES_INTAKE_RATE_WINDOW", default=3600)
+SERVICES_INTAKE_PER_IP = env.int("SERVICES_INTAKE_PER_IP", default=5)
+SERVICES_INTAKE_PER_PHONE = env.int("SERVICES_INTAKE_PER_PHONE", default=3)
+SERVICES_INTAKE_MIN_SECONDS = env.int("SERVICES_INTAKE_MIN_SECONDS", default=5)
+# Beyond this many submissions per window from one address the form refuses (a flood, not a person);
+# the page then gives the hotline number so that a real person still reaches help.
+SERVICES_INTAKE_HARD_LIMIT = env.int("SERVICES_INTAKE_HARD_LIMIT", default=50)
+SERVICES_HOTLINE = env("SERVICES_HOTLINE", default="12345")
+# Tracking-page lookups per address and window (wrong and right alike).
+SERVICES_TRACK_PER_IP = env.int("SERVICES_TRACK_PER_IP", default=20)
+SERVICES_TRACK_WINDOW = env.int("SERVICES_TRACK_WINDOW", default=900)
+# Case attachments: size limit, and the types accepted (recognised by their first bytes, not their name).
+SERVICES_ATTACHMENT_MAX_BYTES = env.int("SERVICES_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+SERVICES_ATTACHMENT_TYPES = ["image/jpeg", "image/png", "image/webp", "application/pdf"]
+# Name used for automatic referrals of hazard reports to the street office.
+SERVICES_STREET_OFFICE_NAME = env("SERVICES_STREET_OFFICE_NAME", default="Street office")

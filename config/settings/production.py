@@ -29,3 +29,6 @@ STORAGES = {
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_URL = env.email_url("DJANGO_EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_URL)
+# Member data keys (no defaults): MEMBERS_FIELD_KEYS is a comma-separated list of Fernet keys, newest first.
+MEMBERS_FIELD_KEYS = env.list("MEMBERS_FIELD_KEYS")
+MEMBERS_HASH_KEY = env("MEMBERS_HASH_KEY")

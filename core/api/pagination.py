@@ -12,6 +12,12 @@ class CursorPagination(pagination.CursorPagination):
     ordering = ("created_at", "id")
     invalid_cursor_message = _("The cursor is not valid.")
 
+    def get_ordering(self, request, queryset, view):
+        """The view's `get_cursor_ordering()` when it has one (e.g. by updated_at for ?updated_since=)."""
+        if hasattr(view, "get_cursor_ordering"):
+            return tuple(view.get_cursor_ordering())
+        return super().get_ordering(request, queryset, view)
+
     def decode_cursor(self, request):
         try:
             return super().decode_cursor(request)

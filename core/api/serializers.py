@@ -1,0 +1,28 @@
+"""Serializer pieces every synced resource shares: the envelope of API.md."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+#: Fields every synced record carries, first in every representation.
+ENVELOPE_FIELDS = ("id", "version", "created_at", "updated_at", "branch", "external_ref")
+
+
+class SyncedOutputSerializer(serializers.ModelSerializer):
+    """Read-only representation of a SyncedModel.
+
+    Subclasses set Meta.fields to `(*ENVELOPE_FIELDS, ...)` and Meta.read_only_fields to the same tuple, and
+    declare their own extra fields with read_only=True: these serializers never take input.
+
+    `branch` is the owning branch's id (a branch's parent for a branch): it decides who may see the record.
+    """
+
+    branch = serializers.UUIDField(
+        source="owner_branch_id",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Id of the owning branch; it decides who may see the record."),
+    )
+
+    class Meta:
+        fields = ENVELOPE_FIELDS
+        read_only_fields = ENVELOPE_FIELDS

@@ -1,0 +1,116 @@
+import datetime
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from members.filters import MemberFilter
+from members.models import Member, Platform
+from members.selectors import member_list
+from tests.branches.factories import UnitFactory
+from tests.members.factories import MemberFactory, make_citizen_id
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(branch_tree):
+    meituan, sf = Platform.objects.get(code="meituan"), Platform.objects.get(code="sf")
+    unit = UnitFactory(branch=branch_tree["station_a"])
+    return {
+        "zhang": MemberFactory(
+            branch=branch_tree["station_a"],
+            name="张三",
+            phone="13812345678",
+            citizen_id=make_citizen_id(1),
+            occupation="delivery_rider",
+            platforms=[meituan, sf],
+            unit=unit,
+        ),
+        "zhao": MemberFactory(
+            branch=branch_tree["station_b"],
+            name="赵六",
+            phone="13900002222",
+            citizen_id=make_citizen_id(2),
+            occupation="courier",
+            platforms=[sf],
+            category="probationary",
+        ),
+        "wang": MemberFactory(
+            branch=branch_tree["building"], name="王五", phone="", citizen_id=make_citizen_id(3), status="reserved"
+        ),
+        "unit": unit,
+    }
+
+
+def _names(data, *, allow_citizen_id=False) -> list[str]:
+    filterset = MemberFilter(data, queryset=member_list(actor=None), allow_citizen_id=allow_citizen_id)
+    assert filterset.is_valid(), filterset.errors
+    return sorted(m.name for m in filterset.qs)
+
+
+def _errors(data) -> dict:
+    filterset = MemberFilter(data, queryset=Member.objects.all())
+    assert not filterset.is_valid()
+    return filterset.errors
+
+
+@pytest.fixture(autouse=True)
+def _admin_sees_all(monkeypatch):
+    """member_list(actor=None) would see nothing; these tests look at the filters, not the scope."""
+    monkeypatch.setattr("branches.permissions.scope_paths", lambda user, perm: None)
+
+
+def test_member_filter_search_by_pinyin_initials_and_full_pinyin(people):
+    assert _names({"search": "zs"}) == ["张三"]
+    assert _names({"search": "zhangsan"}) == ["张三"]
+    assert _names({"search": "Zhang San"}) == ["张三"]
+    assert _names({"search": "zh"}) == ["张三", "赵六"]
+    assert _names({"search": "张"}) == ["张三"]
+    assert _names({"pinyin": "ws"}) == []
+    assert _names({"pinyin": "ww"}) == ["王五"]
+
+
+def test_member_filter_search_by_last_digits(people):
+    assert _names({"search": "5678"}) == ["张三"]
+    assert _names({"search": "2222"}) == ["赵六"]
+    assert _names({"phone_last4": "78"}) == ["张三"]
+    tail = make_citizen_id(3)[-4:]
+    assert _names({"citizen_id_last4": tail}) == ["王五"]
+    assert _names({"search": tail}) == ["王五"]
+
+
+def test_member_filter_exact_citizen_id_only_from_a_body(people):
+    assert _names({"citizen_id": make_citizen_id(2)}, allow_citizen_id=True) == ["赵六"]
+    assert _names({"citizen_id": make_citizen_id(99)}, allow_citizen_id=True) == []
+    for data in ({"citizen_id": make_citizen_id(2)}, {"search": make_citizen_id(2)}):
+        errors = _errors(data)
+        assert make_citizen_id(2) not in str(errors)
+        assert "URL" in str(errors)
+
+
+def test_member_filter_branch_subtree(people, branch_tree):
+    assert _names({"branch": str(branch_tree["delivery"].pk)}) == ["张三", "赵六"]
+    assert _names({"branch": str(branch_tree["building"].pk)}) == ["王五"]
+    assert _names({"branch": str(branch_tree["district"].pk)}) == ["张三", "王五", "赵六"]
+    assert _names({"branch": str(uuid.uuid4())}) == []
+    assert _errors({"branch": "not-a-uuid"}) != {}
+
+
+def test_member_filter_by_choices_unit_and_platform(people):
+    assert _names({"occupation": ["courier", "delivery_rider"]}) == ["张三", "赵六"]
+    assert _names({"category": "probationary"}) == ["赵六"]
+    assert _names({"status": ["reserved"]}) == ["王五"]
+    assert _names({"unit": str(people["unit"].pk)}) == ["张三"]
+    assert _names({"platform": "sf"}) == ["张三", "赵六"]
+    assert _names({"platform": "meituan,sf"}) == ["张三", "赵六"]  # each member once
+    assert _names({"platform": "didi"}) == []
+    assert "occupation" in _errors({"occupation": ["astronaut"]})
+
+
+def test_member_filter_voting_and_updated_since(people):
+    assert _names({"voting": "true"}) == ["张三"]
+    assert _names({"voting": "false"}) == ["王五", "赵六"]
+    Member.objects.filter(pk=people["zhao"].pk).update(updated_at=timezone.now() + datetime.timedelta(hours=1))
+    since = (timezone.now() + datetime.timedelta(minutes=30)).isoformat()
+    assert _names({"updated_since": since}) == ["赵六"]
