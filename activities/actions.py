@@ -22,7 +22,14 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activities.choices import ActivityStatus, AttendanceMethod, CheckInRefusal, LeaveStatus, SeriesScope
+from activities.choices import (
+    ActivityMode,
+    ActivityStatus,
+    AttendanceMethod,
+    CheckInRefusal,
+    LeaveStatus,
+    SeriesScope,
+)
 from activities.models import (
     Activity,
     ActivityAttachment,
@@ -36,6 +43,7 @@ from branches.models import Branch
 from branches.permissions import in_scope
 from core.audit import audit_record, snapshot
 from core.exceptions import Conflict
+from members.actions import member_contact_touch
 from members.models import Member
 
 #: Fields of an activity a person sets (the same names in the model, forms and API).
@@ -79,13 +87,19 @@ def _refuse(code: str, message: str) -> CheckInRefused:
     return CheckInRefused(message, code=code)
 
 
-def _require(actor, branch: Branch, perm: str = "activities.change") -> None:
-    """Refuse an actor without `perm` at `branch`; outside the view scope it is a 404, as for reads."""
+def _require(actor, branch: Branch, perm: str = "activities.change", *, activity: Activity | None = None) -> None:
+    """Refuse an actor without `perm` at the host `branch`; outside the view scope it is a 404, as for reads.
+
+    Co-hosting branches see an activity but do not change it: their officers get a 403, not a 404.
+    """
     if actor is None:  # system: tasks and commands
         return
     if in_scope(actor, perm, branch):
         return
-    if not in_scope(actor, "activities.view", branch):
+    sees_it = in_scope(actor, "activities.view", branch) or (
+        activity is not None and any(in_scope(actor, "activities.view", b) for b in activity.co_hosts.all())
+    )
+    if not sees_it:
         raise Http404
     raise PermissionDenied(_("You may not change activities of this organisation."))
 
@@ -139,7 +153,7 @@ def activity_update(*, actor, activity: Activity, scope: str = SeriesScope.THIS,
     "This and following" splits the series in two at this occurrence; "all" also changes the series'
     template, so occurrences created later follow. A cancelled activity cannot be changed.
     """
-    _require(actor, activity.branch)
+    _require(actor, activity.branch, activity=activity)
     activity = Activity.objects.select_for_update(of=("self",)).select_related("branch", "series").get(pk=activity.pk)
     if activity.status == ActivityStatus.CANCELLED:
         raise Conflict(_("A cancelled activity cannot be changed."))
@@ -204,7 +218,7 @@ def activity_update(*, actor, activity: Activity, scope: str = SeriesScope.THIS,
 @transaction.atomic
 def activity_cancel(*, actor, activity: Activity, reason: str = "") -> Activity:
     """Call off a planned activity; refused (409) when it is already cancelled or held."""
-    _require(actor, activity.branch)
+    _require(actor, activity.branch, activity=activity)
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     if activity.status != ActivityStatus.PLANNED:
         raise Conflict(_("Only a planned activity can be cancelled."))
@@ -218,7 +232,7 @@ def activity_cancel(*, actor, activity: Activity, reason: str = "") -> Activity:
 @transaction.atomic
 def activity_mark_held(*, actor, activity: Activity, minutes: str | None = None) -> Activity:
     """Record that a planned activity took place (after its start), optionally with its minutes."""
-    _require(actor, activity.branch)
+    _require(actor, activity.branch, activity=activity)
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     if activity.status != ActivityStatus.PLANNED:
         raise Conflict(_("Only a planned activity can be marked as held."))
@@ -237,7 +251,7 @@ def activity_mark_held(*, actor, activity: Activity, minutes: str | None = None)
 @transaction.atomic
 def activity_delete(*, actor, activity: Activity) -> Activity:
     """Remove an activity entered by mistake (soft delete); refused once anyone attended it."""
-    _require(actor, activity.branch)
+    _require(actor, activity.branch, activity=activity)
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     if activity.attendances.exists():
         raise Conflict(_("An activity with attendance records cannot be deleted; cancel it instead."))
@@ -249,7 +263,12 @@ def activity_delete(*, actor, activity: Activity) -> Activity:
 @transaction.atomic
 def activity_invite(*, actor, activity: Activity, member: Member) -> ActivityInvite:
     """Invite a person by name (beyond the host branches' members and affiliates); idempotent."""
-    _require(actor, activity.branch)
+    _require(actor, activity.branch, activity=activity)
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    if activity.status == ActivityStatus.CANCELLED:
+        raise Conflict(_("Nobody can be invited to a cancelled activity."))
+    if member.deleted_at is not None:
+        raise ValidationError({"member": _("This member record has been deleted.")})
     invite, created = ActivityInvite.objects.get_or_create(
         activity=activity, member=member, defaults={"invited_by": actor if actor else None}
     )
@@ -260,9 +279,22 @@ def activity_invite(*, actor, activity: Activity, member: Member) -> ActivityInv
 
 
 @transaction.atomic
+def activity_uninvite(*, actor, activity: Activity, member: Member) -> Activity:
+    """Withdraw a named invitation; idempotent. Members invited through their branch stay invited, and an
+    attendance already recorded stays (remove it separately if it was a mistake)."""
+    _require(actor, activity.branch, activity=activity)
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    deleted, _rows = ActivityInvite.objects.filter(activity=activity, member=member).delete()
+    if deleted:
+        activity.save(update_fields=[])  # a new version, so sync clients see the shorter list
+        audit_record(actor=actor, obj=activity, action="activities.invite.removed", data={"member": str(member.pk)})
+    return activity
+
+
+@transaction.atomic
 def attachment_add(*, actor, activity: Activity, upload) -> ActivityAttachment:
     """Attach a file (size and type limited by settings) to an activity."""
-    _require(actor, activity.branch)
+    _require(actor, activity.branch, activity=activity)
     if upload.size > settings.ACTIVITIES_ATTACHMENT_MAX_BYTES:
         limit = settings.ACTIVITIES_ATTACHMENT_MAX_BYTES // (1024 * 1024)
         raise ValidationError({"file": _("The file is larger than %(limit)d MB.") % {"limit": limit}})
@@ -496,7 +528,7 @@ def _series_split(
 @transaction.atomic
 def activity_skip(*, actor, activity: Activity) -> ActivitySeries:
     """Skip one occurrence of a series: its date goes into the series' EXDATEs and the row is removed."""
-    _require(actor, activity.branch)
+    _require(actor, activity.branch, activity=activity)
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     if activity.series_id is None:
         raise ValidationError(_("This activity is not part of a series."))
@@ -618,6 +650,7 @@ def _record(
         if nonce is not None and Attendance.objects.filter(activity=activity, nonce=nonce).exists():
             raise
         raise _already(member) from None
+    member_contact_touch(member=member, on=timezone.localdate(at))  # attendance counts as contact (lost-contact rule)
     audit_record(
         actor=actor,
         obj=attendance,
@@ -638,14 +671,25 @@ def attendance_check_in(
     scanned_at: datetime.datetime | None = None,
     force: bool = False,
     duration_minutes: int | None = None,
+    token: str | None = None,
     now: datetime.datetime | None = None,
 ) -> tuple[Attendance, bool]:
     """A check-in sent by a device or an organiser (API.md "Check-in from devices"): (attendance, created).
 
     The same `nonce` again returns the first attendance. `force` records an offline scan at its
     `scanned_at` (the window is checked against that time); otherwise the check-in happens now.
+    Organisers (activities.change at the host) check in anyone; a member may check in only themselves
+    (their account is the member's `user`), see `_self_check_in_rules`.
     """
-    _require(actor, activity.branch)
+    now = now or timezone.now()
+    is_self = (
+        actor is not None
+        and member.user_id is not None
+        and member.user_id == getattr(actor, "pk", None)
+        and not in_scope(actor, "activities.change", activity.branch)
+    )
+    if not is_self:
+        _require(actor, activity.branch, activity=activity)
     activity = _fresh(activity)
     if nonce is not None:
         existing = Attendance.objects.filter(activity=activity, nonce=nonce).first()
@@ -653,7 +697,9 @@ def attendance_check_in(
             if existing.member_id != member.pk:
                 raise ValidationError({"nonce": _("This nonce was already used for another member.")})
             return existing, False
-    at = scanned_at if (force and scanned_at) else (now or timezone.now())
+    if is_self:
+        _self_check_in_rules(activity, method=method, token=token, at=scanned_at if force else None, now=now)
+    at = scanned_at if (force and scanned_at) else now
     _check_in_rules(activity, member, at)
     try:
         with transaction.atomic():
@@ -669,6 +715,36 @@ def attendance_check_in(
     except IntegrityError:  # the same nonce raced in from another request
         return Attendance.objects.get(activity=activity, nonce=nonce), False
     return attendance, True
+
+
+def _self_check_in_rules(
+    activity: Activity, *, method: str, token: str | None, at: datetime.datetime | None, now: datetime.datetime
+) -> None:
+    """What a member's own device must show: the live page's QR token for a "qr" check-in (valid when
+    scanned: at `at` for an offline upload, else now), an online or hybrid activity for "online", and never
+    "manual", which is the organiser's word that someone was there."""
+    if method == AttendanceMethod.MANUAL:
+        raise ValidationError({"method": _("Only an organiser marks attendance by hand.")})
+    if method == AttendanceMethod.ONLINE:
+        if activity.mode == ActivityMode.OFFLINE:
+            raise ValidationError({"method": _("This activity meets in person only; scan the QR code there.")})
+        return
+    if not token:
+        raise ValidationError({"token": _("Scan the QR code shown at the activity.")})
+    if at is not None and at > now:
+        raise ValidationError({"scanned_at": _("The scan cannot be in the future.")})
+    delay = (now - at).total_seconds() if at is not None else 0.0
+    value = None
+    try:
+        value = _signer(activity.pk).unsign(token, max_age=settings.ACTIVITIES_QR_TOKEN_MAX_AGE + delay)
+    except signing.SignatureExpired:
+        raise _refuse(
+            CheckInRefusal.INVALID_TOKEN, _("This QR code has expired. Scan the code on the screen again.")
+        ) from None
+    except signing.BadSignature:
+        pass
+    if value != activity.pk.hex:
+        raise _refuse(CheckInRefusal.INVALID_TOKEN, _("This QR code is not valid for this activity."))
 
 
 @transaction.atomic
@@ -701,7 +777,7 @@ def attendance_mark(
     duration_minutes: int | None = None,
 ) -> Attendance:
     """The organiser marks an invitee present by hand (or online, keeping the duration); no time window."""
-    _require(actor, activity.branch)
+    _require(actor, activity.branch, activity=activity)
     if method == AttendanceMethod.MAKEUP:
         raise ValidationError({"method": _("Use make-up credit for absentees.")})
     activity = _fresh(activity)
@@ -715,7 +791,7 @@ def attendance_mark(
 @transaction.atomic
 def attendance_remove(*, actor, attendance: Attendance) -> Attendance:
     """Undo an attendance recorded by mistake (soft delete: a tombstone reaches sync clients)."""
-    _require(actor, attendance.activity.branch)
+    _require(actor, attendance.activity.branch, activity=attendance.activity)
     attendance.soft_delete()
     audit_record(actor=actor, obj=attendance, action="activities.attendance.removed")
     return attendance
@@ -726,7 +802,7 @@ def attendance_makeup(
     *, actor, activity: Activity, member: Member, duration_minutes: int, note: str = ""
 ) -> Attendance:
     """Make-up credit for an absentee (e.g. watched the recording), with the time spent."""
-    _require(actor, activity.branch)
+    _require(actor, activity.branch, activity=activity)
     activity = _fresh(activity)
     if activity.status == ActivityStatus.CANCELLED:
         raise _refuse(CheckInRefusal.CANCELLED, _("This activity has been cancelled."))
@@ -777,7 +853,7 @@ def leave_request_create(*, actor, activity: Activity, reason: str) -> LeaveRequ
 @transaction.atomic
 def leave_decide(*, actor, leave: LeaveRequest, approve: bool, note: str = "") -> LeaveRequest:
     """The organiser approves or refuses a pending leave request."""
-    _require(actor, leave.activity.branch)
+    _require(actor, leave.activity.branch, activity=leave.activity)
     leave = LeaveRequest.objects.select_for_update().get(pk=leave.pk)
     if leave.status != LeaveStatus.PENDING:
         raise Conflict(_("This leave request has already been decided."))

@@ -11,6 +11,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
@@ -70,7 +71,8 @@ def feed_activities(feed: CalendarFeedToken):
     if feed.member_id:
         rows = member_activity_list(member=feed.member)
     else:
-        rows = Activity.objects.filter(branch=feed.branch).select_related("branch")
+        co_hosted = Activity.co_hosts.through.objects.filter(activity_id=OuterRef("pk"), branch_id=feed.branch_id)
+        rows = Activity.objects.filter(Q(branch=feed.branch) | Exists(co_hosted)).select_related("branch")
     return rows.filter(starts_at__gte=now - PAST, starts_at__lte=now + AHEAD).order_by("starts_at", "pk")
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from activities.choices import ActivityKind, ActivityMode, ActivityStatus, AttendanceMethod
 from activities.models import Activity, Attendance
 from branches.filters import filter_subtree
+from core.filters import IsoDateTimeFilter
 
 
 def _changed_since(queryset, value):
@@ -21,15 +22,15 @@ class ActivityFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=ActivityKind.choices, label=_("Kind"))
     status = django_filters.ChoiceFilter(choices=ActivityStatus.choices, label=_("Status"))
     mode = django_filters.ChoiceFilter(choices=ActivityMode.choices, label=_("Mode"))
-    starts_after = django_filters.IsoDateTimeFilter(
+    starts_after = IsoDateTimeFilter(
         field_name="starts_at", lookup_expr="gte", label=_("Starts at or after (ISO 8601 time)")
     )
-    starts_before = django_filters.IsoDateTimeFilter(
+    starts_before = IsoDateTimeFilter(
         field_name="starts_at", lookup_expr="lt", label=_("Starts before (ISO 8601 time)")
     )
     search = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("Title contains"))
     series = django_filters.UUIDFilter(field_name="series_id", label=_("Series (by id)"))
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = IsoDateTimeFilter(
         method="filter_updated_since", label=_("Changed at or after (ISO 8601 time; oldest first)")
     )
 
@@ -49,7 +50,7 @@ class AttendanceFilter(django_filters.FilterSet):
     member = django_filters.UUIDFilter(field_name="member_id", label=_("Member (by id)"))
     branch = django_filters.UUIDFilter(method="filter_branch", label=_("Hosted by the organisation or below (by id)"))
     method = django_filters.ChoiceFilter(choices=AttendanceMethod.choices, label=_("Method"))
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = IsoDateTimeFilter(
         method="filter_updated_since", label=_("Changed at or after (ISO 8601 time; oldest first)")
     )
 

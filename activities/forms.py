@@ -6,9 +6,11 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from activities.choices import ActivityKind, ActivityMode, AttendanceMethod, SeriesScope
+from members.filters import NoCitizenIdField
 
 _DATETIME = forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"})
 
@@ -151,12 +153,26 @@ class LeaveDecisionForm(forms.Form):
     note = forms.CharField(max_length=300, required=False, label=_("Note"))
 
 
-class AttachmentForm(forms.Form):
-    file = forms.FileField(
-        label=_("File"),
-        help_text=_("PDF, images, Office documents or text; at most %(mb)d MB.")
-        % {"mb": settings.ACTIVITIES_ATTACHMENT_MAX_BYTES // (1024 * 1024)},
+class InviteSearchForm(forms.Form):
+    """The named-invitee search on the detail page (GET): the member list's search, never an ID number."""
+
+    q = NoCitizenIdField(
+        max_length=100,
+        required=True,
+        label=_("Find a member"),
+        help_text=_("Name, pinyin or initials, or the last digits of the phone number."),
     )
+
+
+def _attachment_help() -> str:
+    """Formatted when shown, not at import, so it follows the user's language."""
+    return _("PDF, images, Office documents or text; at most %(mb)d MB.") % {
+        "mb": settings.ACTIVITIES_ATTACHMENT_MAX_BYTES // (1024 * 1024)
+    }
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("File"), help_text=lazy(_attachment_help, str)())
 
 
 class MonthForm(forms.Form):

@@ -136,12 +136,26 @@ class ActivitySeries(ActivityFields):
             raise ValidationError(errors)
 
 
+def _hosted_in(scope, activity_ref: str = "pk") -> models.Q:
+    """The activity (`activity_ref` from the outer query) is hosted or co-hosted by a branch of `scope`.
+
+    Co-hosts are an EXISTS over the link table, not a join: no duplicate rows, no DISTINCT, one query.
+    """
+    co_hosted = Activity.co_hosts.through.objects.filter(
+        activity_id=models.OuterRef(activity_ref), branch_id__in=scope.values("pk")
+    )
+    return models.Q(branch__in=scope) | models.Exists(co_hosted)
+
+
 class ActivityQuerySet(SyncedQuerySet):
     def for_actor(self, user, perm: str = "activities.view"):
-        """Activities whose host branch lies in the actor's scope for `perm`."""
+        """Activities whose host branch, or one of whose co-hosting branches, lies in the actor's scope.
+
+        Who may *change* an activity is still decided on the host branch alone, by the actions.
+        """
         from branches.permissions import branch_scope
 
-        return self.filter(branch__in=branch_scope(user, perm))
+        return self.filter(_hosted_in(branch_scope(user, perm)))
 
 
 class ActivityManager(models.Manager.from_queryset(ActivityQuerySet)):
@@ -303,9 +317,10 @@ class ActivityAttachment(models.Model):
 
 class AttendanceQuerySet(SyncedQuerySet):
     def for_actor(self, user, perm: str = "activities.view"):
+        """Attendances of the activities the actor sees (host or co-host in scope), as Activity.for_actor."""
         from branches.permissions import branch_scope
 
-        return self.filter(branch__in=branch_scope(user, perm))
+        return self.filter(_hosted_in(branch_scope(user, perm), "activity_id"))
 
 
 class AttendanceManager(models.Manager.from_queryset(AttendanceQuerySet)):

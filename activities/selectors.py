@@ -11,12 +11,26 @@ activity" (path prefixes known in Python, index-friendly) and one for "the activ
 """
 
 import datetime
+import uuid
 from dataclasses import dataclass, field
 from math import ceil
 
 import chinese_calendar
 from django.conf import settings
-from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, Window
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
 from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import StartsWith
 from django.utils import timezone
@@ -27,7 +41,9 @@ from activities.choices import QUORUM_KINDS, ActivityKind, ActivityMode, Activit
 from activities.models import Activity, ActivityInvite, ActivitySeries, Attendance, LeaveRequest
 from branches.models import Branch, CommitteeSeat
 from members.choices import MemberStatus
+from members.filters import MemberFilter
 from members.models import Affiliation, Member
+from members.selectors import member_list
 
 
 #
@@ -64,13 +80,52 @@ def with_quorum_figures(queryset: QuerySet) -> QuerySet:
     )
 
 
+class _JoinedIds(Aggregate):
+    """The ids of a group as one comma-joined text (GROUP_CONCAT on SQLite, STRING_AGG on PostgreSQL), so a
+    short list rides on each row of a list as a column instead of costing a query per page."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s((%(expressions)s)::text, ',')",
+            **extra_context,
+        )
+
+
+def with_named_invitee_ids(queryset: QuerySet) -> QuerySet:
+    """Annotate `named_invitee_ids` (comma-joined member ids of the named invitations, or NULL)."""
+    ids = (
+        ActivityInvite.objects.filter(activity_id=OuterRef("pk"))
+        .order_by()
+        .values("activity_id")
+        .annotate(ids=_JoinedIds("member_id"))
+        .values("ids")
+    )
+    return queryset.annotate(named_invitee_ids=Subquery(ids[:1], output_field=CharField()))
+
+
+def activity_named_invitee_ids(*, activity: Activity) -> list[uuid.UUID]:
+    """Ids of the members invited to `activity` by name, sorted (from the list annotation when present)."""
+    if hasattr(activity, "named_invitee_ids"):
+        text = activity.named_invitee_ids or ""
+        return sorted(uuid.UUID(part) for part in text.split(",") if part)
+    return sorted(ActivityInvite.objects.filter(activity_id=activity.pk).values_list("member_id", flat=True))
+
+
 def activity_list(*, actor, perm: str = "activities.view") -> QuerySet:
-    """Activities hosted in the actor's scope, ready for lists: host branch, organiser and co-hosts loaded,
-    quorum figures annotated (three queries for a page, whatever its size)."""
-    return with_quorum_figures(
-        Activity.objects.for_actor(actor, perm)
-        .select_related("branch", "organiser", "series")
-        .prefetch_related("co_hosts")
+    """Activities hosted or co-hosted in the actor's scope, ready for lists: host branch, organiser and
+    co-hosts loaded, quorum figures and named invitees annotated (three queries for a page, whatever its size)."""
+    return with_named_invitee_ids(
+        with_quorum_figures(
+            Activity.objects.for_actor(actor, perm)
+            .select_related("branch", "organiser", "series")
+            .prefetch_related("co_hosts")
+        )
     )
 
 
@@ -142,6 +197,29 @@ def activity_invitees(*, activity: Activity) -> QuerySet[Member]:
     """Members invited to `activity` (see the module docstring); one query once co-hosts are loaded."""
     return invitees_for(
         host_paths=[b.path for b in _hosts(activity)], on_date=activity.local_date, activity_pk=activity.pk
+    )
+
+
+def activity_named_invites(*, activity: Activity) -> QuerySet[ActivityInvite]:
+    """The named invitations of `activity` with their members, by name (for the detail page)."""
+    return activity.invites.select_related("member", "member__branch").order_by("member__name", "member_id")
+
+
+def activity_attachments(*, activity: Activity) -> QuerySet:
+    """Files of `activity`, oldest first; fetch the activity through a selector first (that is the check)."""
+    return activity.attachments.order_by("uploaded_at", "id")
+
+
+def invite_candidates(*, actor, activity: Activity, search: str) -> QuerySet[Member]:
+    """Members the actor may invite by name: in their members.view scope, matching `search` (name, pinyin,
+    initials, last digits, as the member list's search), live, and not invited by name already."""
+    filterset = MemberFilter({"search": search}, queryset=member_list(actor=actor))
+    if not search.strip() or not filterset.is_valid():
+        return Member.objects.none()
+    return (
+        filterset.qs.filter(status=MemberStatus.NORMAL)
+        .exclude(Exists(ActivityInvite.objects.filter(activity_id=activity.pk, member_id=OuterRef("pk"))))
+        .order_by("name", "pk")
     )
 
 

@@ -35,4 +35,15 @@ urlpatterns = [
     path("<uuid:pk>/leave/", views.LeaveRequestView.as_view(), name="leave_request"),
     path("<uuid:pk>/leave/<uuid:leave_pk>/decide/", views.LeaveDecideView.as_view(), name="leave_decide"),
     path("<uuid:pk>/attachments/", views.AttachmentAddView.as_view(), name="attachment_add"),
+    path(
+        "<uuid:pk>/attachments/<uuid:attachment_pk>/",
+        views.AttachmentDownloadView.as_view(),
+        name="attachment_download",
+    ),
+    path("<uuid:pk>/invitees/", views.ActivityInviteView.as_view(), name="activity_invite"),
+    path(
+        "<uuid:pk>/invitees/<uuid:member_pk>/remove/",
+        views.ActivityUninviteView.as_view(),
+        name="activity_uninvite",
+    ),
 ]

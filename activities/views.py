@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +35,7 @@ from activities.forms import (
     AttendanceMarkForm,
     CancelForm,
     HeldForm,
+    InviteSearchForm,
     LeaveDecisionForm,
     LeaveRequestForm,
     MakeupForm,
@@ -45,10 +46,13 @@ from branches.permissions import branch_scope, has_perm_anywhere, in_scope
 from branches.views import add_action_error
 from core.exceptions import Conflict
 from core.pagination import InvalidCursor, keyset_paginate, page_query
+from members.selectors import member_list
 
 PER_PAGE = 50
 #: Absentees offered in the organiser's select boxes (larger activities use the API or the QR code).
 SELECT_LIMIT = 500
+#: Matches shown by the named-invitee search (narrow the search for more).
+INVITE_RESULTS = 20
 _CHECK_IN_SESSION_KEY = "activities_check_in_seen"
 _no_store = method_decorator(never_cache, name="dispatch")
 
@@ -92,7 +96,6 @@ class ActivityListView(TemplateView):
                 "next_url": page_query(request.GET, page.next_cursor) if page and page.has_next else None,
                 "previous_url": page_query(request.GET, page.previous_cursor) if page and page.has_previous else None,
                 "can_add": has_perm_anywhere(user, "activities.change"),
-                "is_member": selectors.member_of_user(user=user) is not None,
             }
         )
         return context
@@ -316,10 +319,23 @@ class ActivityDetailView(TemplateView):
         activity = _activity(self.request, kwargs["pk"])
         can_change = in_scope(self.request.user, "activities.change", activity.branch)
         absentees = selectors.activity_absentees(activity=activity).order_by("name")[:SELECT_LIMIT]
+        can_invite = can_change and activity.status != ActivityStatus.CANCELLED
+        searching = "q" in self.request.GET
+        invite_search = InviteSearchForm(self.request.GET if searching else None) if can_invite else None
         context.update(
             {
                 "activity": activity,
                 "co_hosts": list(activity.co_hosts.all()),
+                "named_invites": list(selectors.activity_named_invites(activity=activity)),
+                "can_invite": can_invite,
+                "invite_search": invite_search,
+                "invite_candidates": list(
+                    selectors.invite_candidates(
+                        actor=self.request.user, activity=activity, search=invite_search.cleaned_data["q"]
+                    )[:INVITE_RESULTS]
+                )
+                if invite_search is not None and invite_search.is_valid()
+                else None,
                 "invitee_count": selectors.activity_invitee_count(activity=activity),
                 "quorum": selectors.activity_quorum(activity=activity),
                 "attendances": list(selectors.activity_attendances(activity=activity)),
@@ -474,6 +490,64 @@ class AttachmentAddView(ActivityActionView):
         self.success_message = _("The file was attached.")
 
 
+@_no_store
+class AttachmentDownloadView(View):
+    """An attachment, for those who see the activity (its host or a co-host in their scope) and for its
+    invitees; 404 for everyone else. Files are never linked by their storage URL, which would skip this."""
+
+    def get(self, request, pk, attachment_pk):
+        activity = selectors.activity_list(actor=request.user).filter(pk=pk).first()
+        if activity is None:
+            member = selectors.member_of_user(user=request.user)
+            if member is None:
+                raise Http404
+            activity = get_object_or_404(selectors.member_activity_list(member=member), pk=pk)
+        attachment = get_object_or_404(selectors.activity_attachments(activity=activity), pk=attachment_pk)
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(
+            handle, as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+#
+# Named invitees
+#
+class ActivityInviteView(View):
+    """Invite a member by name: one the organiser may see (members.view scope), found by the search above."""
+
+    def post(self, request, *args, **kwargs):
+        activity = _activity(request, kwargs["pk"])
+        _require_change(request, activity)
+        try:
+            member = get_object_or_404(member_list(actor=request.user), pk=request.POST.get("member"))
+        except ValidationError:  # not a UUID
+            raise Http404 from None
+        try:
+            actions.activity_invite(actor=request.user, activity=activity, member=member)
+        except (ValidationError, Conflict) as exc:
+            messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+        else:
+            messages.success(request, _("%(name)s is invited.") % {"name": member.name})
+        return redirect(reverse("activities:activity_detail", kwargs={"pk": activity.pk}) + "#invitees-section")
+
+
+class ActivityUninviteView(View):
+    """Withdraw a named invitation (of anyone invited by name, in the organiser's members scope or not)."""
+
+    def post(self, request, *args, **kwargs):
+        activity = _activity(request, kwargs["pk"])
+        _require_change(request, activity)
+        invite = get_object_or_404(selectors.activity_named_invites(activity=activity), member_id=kwargs["member_pk"])
+        actions.activity_uninvite(actor=request.user, activity=activity, member=invite.member)
+        messages.success(request, _("%(name)s is no longer invited by name.") % {"name": invite.member.name})
+        return redirect(reverse("activities:activity_detail", kwargs={"pk": activity.pk}) + "#invitees-section")
+
+
 #
 # Live attendance and the rotating QR code
 #
@@ -615,6 +689,7 @@ class MyActivitiesView(TemplateView):
             return context
         now = timezone.now()
         activities = selectors.member_activity_list(member=member)
+        activities = activities.prefetch_related("attachments")
         upcoming = list(activities.filter(ends_at__gte=now).order_by("starts_at")[:50])
         recent = list(activities.filter(ends_at__lt=now).order_by("-starts_at")[:20])
         ids = [a.pk for a in upcoming + recent]

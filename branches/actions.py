@@ -148,6 +148,9 @@ def branch_move(*, actor, branch: Branch, new_parent: Branch) -> Branch:
     branch.refresh_from_db()
     branch.parent = new_parent
     branch.save(update_fields=["parent"])
+    # Every record below changed place in the tree: the change feed must tell clients it entered or left.
+    old_parent_path = Branch.all_objects.filter(pk=old_parent_id).values_list("path", flat=True).first() or ""
+    ChangeRecord.write_subtree_moved(branch_model=Branch, subtree_path=new_path, old_parent_path=old_parent_path)
     audit_record(
         actor=actor,
         obj=branch,

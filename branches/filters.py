@@ -19,6 +19,7 @@ from stdnum.cn import uscc
 from branches.choices import BranchBasis, BranchKind, EconomicType, UnitSize, UnitType
 from branches.models import Branch, Unit
 from branches.selectors import branch_children
+from core.filters import IsoDateTimeFilter
 
 
 class StrictBooleanField(forms.Field):
@@ -69,7 +70,7 @@ class BranchFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("Name contains"))
     kind = django_filters.ChoiceFilter(choices=BranchKind.choices, label=_("Kind"))
     basis = django_filters.ChoiceFilter(choices=BranchBasis.choices, label=_("Setting basis"))
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = IsoDateTimeFilter(
         method="filter_updated_since", label=_("Changed at or after (ISO 8601 time; oldest first)")
     )
 
@@ -102,7 +103,7 @@ class UnitFilter(django_filters.FilterSet):
     size = django_filters.ChoiceFilter(choices=UnitSize.choices, label=_("Size"))
     economic_type = django_filters.ChoiceFilter(choices=EconomicType.choices, label=_("Economic type"))
     has_union = StrictBooleanFilter(field_name="has_union", label=_("Has a trade union"))
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = IsoDateTimeFilter(
         method="filter_updated_since", label=_("Changed at or after (ISO 8601 time; oldest first)")
     )
 

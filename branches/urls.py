@@ -1,6 +1,6 @@
 from django.urls import path
 
-from branches import views
+from branches import token_views, views
 
 app_name = "branches"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("<uuid:pk>/edit/", views.BranchUpdateView.as_view(), name="branch_update"),
     path("<uuid:pk>/move/", views.BranchMoveView.as_view(), name="branch_move"),
     path("<uuid:pk>/dissolve/", views.BranchDissolveView.as_view(), name="branch_dissolve"),
+    path("tokens/", token_views.TokenListView.as_view(), name="token_list"),
+    path("tokens/<int:pk>/revoke/", token_views.TokenRevokeView.as_view(), name="token_revoke"),
 ]

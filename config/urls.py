@@ -7,9 +7,11 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from config.api_sync import change_feed
 from core import views as core_views
 
 api_v1 = [
+    path("sync/changes/", change_feed, name="sync-changes"),
     path("", include("branches.api.urls")),
     path("", include("members.api.urls")),
     path("", include("activities.api.urls")),

@@ -3,7 +3,7 @@ which validate the ID number, keep branch counts and audit). Only masks are show
 
 from django.contrib import admin
 
-from members.models import Affiliation, Member, Platform
+from members.models import Affiliation, DevelopmentInterval, DuesBracket, Member, Platform
 
 
 @admin.register(Platform)
@@ -69,3 +69,18 @@ class MemberAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+#
+# Development and dues tables (issue 4): the rules' lengths and brackets, editable here
+#
+@admin.register(DevelopmentInterval)
+class DevelopmentIntervalAdmin(admin.ModelAdmin):
+    list_display = ("code", "months", "days")
+    list_editable = ("months", "days")
+
+
+@admin.register(DuesBracket)
+class DuesBracketAdmin(admin.ModelAdmin):
+    list_display = ("base_kind", "lower", "upper", "rate", "amount")
+    list_filter = ("base_kind",)

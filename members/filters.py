@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from branches.filters import StrictBooleanFilter, filter_subtree
+from core.filters import IsoDateTimeFilter
 from members import crypto
 from members.choices import Education, MemberCategory, MemberStatus, Occupation, Sex
 from members.models import Member
@@ -126,7 +127,7 @@ class MemberFilter(django_filters.FilterSet):
     is_mobile = StrictBooleanFilter(field_name="is_mobile", label=_("Mobile member"))
     shows_identity = StrictBooleanFilter(field_name="shows_identity", label=_("Shows party identity"))
     voting = StrictBooleanFilter(method="filter_voting", label=_("Has a vote at the formal branch"))
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = IsoDateTimeFilter(
         method="filter_updated_since", label=_("Changed at or after (ISO 8601 time; oldest first)")
     )
 

@@ -40,3 +40,65 @@ def import_commit(job_id: str) -> str | None:
 def import_files_purge() -> int:
     """Daily sweep (beat): end imports left unfinished for a day and delete their files."""
     return actions.import_files_purge()
+
+
+#
+# Transfers, mobile and lost-contact members (issue 4, parts 2–4): daily sweeps, each alert sent once
+#
+@shared_task
+def transfer_alerts_send() -> int:
+    """Daily (beat): expire letters past their validity, then alert about expiring, expired and receipt-less ones."""
+    return actions.transfer_alerts_send()
+
+
+@shared_task
+def report_in_reminders_send() -> int:
+    """Daily (beat): remind home branches of mobile members who have not reported in this year."""
+    return actions.report_in_reminders_send()
+
+
+@shared_task
+def lost_contact_sweep() -> int:
+    """Daily (beat): warnings at three months, flags at six, removals falling due."""
+    return actions.lost_contact_sweep()
+
+
+#
+# Development and dues (issue 4, parts 1, 5 and 7): daily sweeps queue one send per item; each is sent once
+#
+@shared_task
+def development_reminders_sweep() -> int:
+    """Daily (beat): queue a reminder for every development deadline due soon or overdue."""
+    from members.selectors_development import development_reminders_due
+
+    due = development_reminders_due()
+    for applicant_id, kind, due_on in due:
+        development_reminder_send.delay(str(applicant_id), kind, due_on.isoformat())
+    return len(due)
+
+
+@shared_task
+def development_reminder_send(applicant_id: str, kind: str, due_on: str) -> int:
+    """Send one development deadline reminder (checked again, and claimed, by the action)."""
+    import datetime
+
+    return actions.development_reminder_send(
+        applicant_id=applicant_id, kind=kind, due_on=datetime.date.fromisoformat(due_on)
+    )
+
+
+@shared_task
+def dues_reminders_sweep() -> int:
+    """Daily (beat): queue an arrears warning for every member at 3 or 5 consecutive unpaid months."""
+    from members.selectors_dues import dues_reminders_due
+
+    due = dues_reminders_due()
+    for member_id in due:
+        dues_reminder_send.delay(str(member_id))
+    return len(due)
+
+
+@shared_task
+def dues_reminder_send(member_id: str) -> int:
+    """Send one member's arrears warning (arrears computed again, log row claimed, by the action)."""
+    return actions.dues_reminder_send(member_id=member_id)

@@ -8,13 +8,14 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from branches.filters import filter_subtree
+from core.filters import IsoDateTimeFilter
 from services.choices import CasePriority, CaseStatus, IntakeChannel
 from services.models import Case, CaseType, Station, Worker
 
 
 class _SyncedFilter(django_filters.FilterSet):
     branch = django_filters.UUIDFilter(method="filter_branch", label=_("Organisation and everything under it (by id)"))
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = IsoDateTimeFilter(
         method="filter_updated_since", label=_("Changed at or after (ISO 8601 time; oldest first)")
     )
 

@@ -1,5 +1,7 @@
 """Forms of the services pages: input shape only; the rules live in services/actions."""
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +10,7 @@ from branches.choices import Role
 from branches.selectors import branch_ancestors
 from core.models import User
 from members.validators import validate_phone
-from services.choices import PartnerKind
+from services.choices import AidKind, Amenity, CasePriority, IntakeChannel, PartnerKind, ReferralStatus
 from services.models import CaseType, Station
 
 
@@ -132,3 +134,118 @@ def clean_last4(value: str) -> str:
     if not value.isdigit():
         raise ValidationError(_("Enter four digits."))
     return value
+
+
+#
+# Staff forms: stations, wishes, visits, hardship aid, opening and editing cases
+#
+class StationForm(forms.Form):
+    branch = forms.ModelChoiceField(queryset=None, label=_("Running organisation"))
+    name = forms.CharField(label=_("Name"), max_length=100)
+    address = forms.CharField(label=_("Address"), max_length=300)
+    latitude = forms.DecimalField(
+        label=_("Latitude"), max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False
+    )
+    longitude = forms.DecimalField(
+        label=_("Longitude"), max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False
+    )
+    hours = forms.CharField(label=_("Opening hours"), max_length=100, required=False)
+    amenities = forms.MultipleChoiceField(
+        label=_("Amenities"), choices=Amenity.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    contact_name = forms.CharField(label=_("Contact person"), max_length=100, required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=20, required=False)
+    is_active = forms.BooleanField(label=_("Open"), required=False, initial=True)
+
+    def __init__(self, *args, branches, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = branches
+
+
+class VisitForm(forms.Form):
+    purpose = forms.CharField(label=_("Purpose of the visit"), max_length=100, required=False)
+
+
+class WishForm(forms.Form):
+    title = forms.CharField(label=_("Wish"), max_length=200)
+    description = forms.CharField(
+        label=_("Details"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class WishClaimForm(forms.Form):
+    claimed_by = forms.CharField(label=_("Who fulfils it"), max_length=100)
+
+
+class AidForm(forms.Form):
+    """Aid for a worker, found by the exact phone number (keyed hash; the number travels only in POST)."""
+
+    branch = forms.ModelChoiceField(queryset=None, label=_("Organisation"))
+    phone = forms.CharField(
+        label=_("Worker's phone number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=AidKind.choices)
+    amount = forms.DecimalField(label=_("Amount (yuan)"), max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    granted_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, branches, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = branches
+
+    def clean_phone(self):
+        return validate_phone(self.cleaned_data["phone"])
+
+
+class AidDecideForm(forms.Form):
+    approve = forms.TypedChoiceField(
+        choices=[("1", _("Approve")), ("0", _("Reject"))], coerce=lambda v: v == "1", label=_("Decision")
+    )
+
+
+class CaseCreateForm(forms.Form):
+    """A case opened by staff (phone call, station visit …). The worker is found by the exact phone number
+    (keyed hash, POST only), or created with it; or given by id when opened from the worker's page."""
+
+    branch = forms.ModelChoiceField(queryset=None, label=_("Responsible organisation"))
+    phone = forms.CharField(
+        label=_("Worker's phone number"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+        help_text=_("A known worker is found by the exact number; a new number creates a worker."),
+    )
+    name = forms.CharField(label=_("Worker's name (for a new worker)"), max_length=100, required=False)
+    case_type = forms.ModelChoiceField(queryset=CaseType.objects.filter(is_active=True), label=_("Case type"))
+    description = forms.CharField(label=_("Description"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    channel = forms.ChoiceField(label=_("Intake channel"), choices=IntakeChannel.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=CasePriority.choices, initial=CasePriority.NORMAL)
+    station = forms.ModelChoiceField(queryset=None, label=_("Station"), required=False)
+
+    def __init__(self, *args, branches, stations, worker=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.worker = worker
+        self.fields["branch"].queryset = branches
+        self.fields["station"].queryset = stations
+        if worker is not None:
+            del self.fields["phone"], self.fields["name"]
+        else:
+            self.fields["phone"].required = True
+
+    def clean_phone(self):
+        return validate_phone(self.cleaned_data["phone"])
+
+
+class CaseEditForm(forms.Form):
+    case_type = forms.ModelChoiceField(queryset=CaseType.objects.filter(is_active=True), label=_("Case type"))
+    priority = forms.ChoiceField(label=_("Priority"), choices=CasePriority.choices)
+
+
+class ReferralStatusForm(forms.Form):
+    referral = forms.UUIDField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(label=_("Partner's status"), choices=ReferralStatus.choices)
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)

@@ -1,10 +1,9 @@
 """Reads of the services app; every list starts from the actor's scope."""
 
 import datetime
-import statistics
 
 from django.conf import settings
-from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
+from django.db.models import Avg, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
 from django.db.models.functions import ExtractYear, TruncMonth
 from django.utils import timezone
 
@@ -81,10 +80,7 @@ def case_report(*, actor, year: int) -> dict:
     by_month = list(
         cases.annotate(month=TruncMonth("opened_at")).values("month").annotate(n=Count("id")).order_by("month")
     )
-    durations = [
-        (resolved - opened).total_seconds() / 86400
-        for opened, resolved in cases.filter(resolved_at__isnull=False).values_list("opened_at", "resolved_at")
-    ]
+    median = _median_duration(cases.filter(resolved_at__isnull=False))
     breached = cases.filter(Exists(CaseBreach.objects.filter(case=OuterRef("pk")))).count()
     rating = cases.filter(rating__isnull=False).aggregate(avg=Avg("rating"), n=Count("id"))
     return {
@@ -94,11 +90,26 @@ def case_report(*, actor, year: int) -> dict:
         "by_status": by_status,
         "by_platform": by_platform,
         "by_month": by_month,
-        "median_days_to_resolve": round(statistics.median(durations), 1) if durations else None,
+        "median_days_to_resolve": round(median.total_seconds() / 86400, 1) if median is not None else None,
         "breach_rate": round(100 * breached / total, 1) if total else None,
         "rating_avg": round(rating["avg"], 2) if rating["avg"] is not None else None,
         "rating_count": rating["n"],
     }
+
+
+def _median_duration(resolved) -> datetime.timedelta | None:
+    """Median of resolved_at - opened_at, sorted by the database: one count and one query for the middle
+    one or two rows, whatever the number of cases."""
+    n = resolved.count()
+    if not n:
+        return None
+    duration = ExpressionWrapper(F("resolved_at") - F("opened_at"), output_field=DurationField())
+    middle = list(
+        resolved.annotate(duration=duration)
+        .order_by("duration", "id")
+        .values_list("duration", flat=True)[(n - 1) // 2 : n // 2 + 1]
+    )
+    return sum(middle, datetime.timedelta()) / len(middle)
 
 
 def aid_list(*, actor, perm: str = "services.view"):

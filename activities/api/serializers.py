@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from activities.choices import CHECK_IN_METHODS, ActivityKind, ActivityMode, SeriesScope
 from activities.models import Activity, Attendance
-from activities.selectors import activity_quorum
+from activities.selectors import activity_named_invitee_ids, activity_quorum
 from branches.api.serializers import ScopedBranchField
 from core.api.serializers import ENVELOPE_FIELDS, SyncedOutputSerializer
 from members.models import Member
@@ -48,6 +48,13 @@ class ActivityOutputSerializer(SyncedOutputSerializer):
     co_hosts = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True, help_text=_("Ids of the co-hosting organisations.")
     )
+    invitees = serializers.SerializerMethodField(
+        help_text=_(
+            "Ids of the members invited by name (read-only here; add them with `invitees` on create or "
+            "update). Members of the host and co-hosting organisations and their affiliates are invited "
+            "without being listed."
+        )
+    )
     organiser_name = serializers.SerializerMethodField(help_text=_("Name of the organiser."))
     series = serializers.UUIDField(
         source="series_id", read_only=True, allow_null=True, help_text=_("Id of the series it belongs to.")
@@ -68,6 +75,7 @@ class ActivityOutputSerializer(SyncedOutputSerializer):
             "kind",
             "agenda",
             "co_hosts",
+            "invitees",
             "mode",
             "venue",
             "online_link",
@@ -84,6 +92,10 @@ class ActivityOutputSerializer(SyncedOutputSerializer):
             "quorum",
         )
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_invitees(self, obj: Activity) -> list[str]:
+        return [str(pk) for pk in activity_named_invitee_ids(activity=obj)]
 
     def get_organiser_name(self, obj: Activity) -> str:
         return str(obj.organiser) if obj.organiser_id else ""
@@ -228,6 +240,15 @@ class CheckInInputSerializer(serializers.Serializer):
         required=False, default=False, help_text=_("An offline scan uploaded later: keep `scanned_at`.")
     )
     duration_minutes = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    token = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text=_(
+            "The token of the QR code on the activity's live page (the last part of the check-in link). "
+            "Required when members check themselves in with method qr; organisers need not send it."
+        ),
+    )
 
     def validate(self, attrs):
         if attrs.get("force") and not attrs.get("scanned_at"):

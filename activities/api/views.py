@@ -6,6 +6,7 @@ with the record read again through the selector, its new ETag, and the schedulin
 """
 
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +15,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
+from rest_framework.generics import get_object_or_404 as drf_get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -32,13 +34,20 @@ from activities.api.serializers import (
 )
 from activities.choices import AttendanceMethod, CheckInRefusal
 from activities.filters import ActivityFilter, AttendanceFilter
-from activities.models import Activity
-from activities.selectors import activity_list, activity_warnings, attendance_list
+from activities.models import Activity, Attendance
+from activities.selectors import (
+    activity_list,
+    activity_warnings,
+    attendance_list,
+    member_activity_list,
+    member_of_user,
+)
 from branches.permissions import ScopedPermission
 from core.api.concurrency import etag_for
 from core.api.exceptions import error_body
 from core.api.integrity import unique_violations_as_field_errors
 from core.api.schema import IF_MATCH, ErrorSerializer, error_responses, etag_header, precondition_failed_response
+from core.api.upsert import UpsertMixin
 from core.api.viewsets import SyncedRecordViewSet
 
 _WRITE_RESPONSES = {
@@ -63,7 +72,7 @@ _WRITE_RESPONSES = {
         responses={200: ActivityOutputSerializer, **error_responses(401, 403, 404)},
     ),
 )
-class ActivityViewSet(SyncedRecordViewSet):
+class ActivityViewSet(UpsertMixin, SyncedRecordViewSet):
     """Meetings, lectures and study sessions; `branch` is the host organisation."""
 
     serializer_class = ActivityOutputSerializer
@@ -183,13 +192,37 @@ class ActivityViewSet(SyncedRecordViewSet):
             activity = actions.activity_cancel(actor=request.user, activity=activity, reason=data.get("reason", ""))
         return self.record_response(self.fresh(activity.pk))
 
+    def get_permissions(self):
+        # A member checks in themselves without any role: the action decides who may check in whom.
+        if self.action == "check_ins":
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+    def _check_in_target(self) -> tuple[Activity, bool]:
+        """(activity, seen as a member): through the caller's activities.view scope, else, for a caller with a
+        member record, through the activities that member is invited to; 404 otherwise."""
+        try:
+            return self.get_object(), False
+        except Http404:
+            member = member_of_user(user=self.request.user)
+            if member is None:
+                raise
+            return drf_get_object_or_404(member_activity_list(member=member), pk=self.kwargs["pk"]), True
+
     @extend_schema(
         summary=_("Check a member in (devices)"),
         description=_(
             "The same `nonce` twice records one attendance: the repeat answers 200 with it. `force: true` "
             "uploads a scan made offline and keeps its `scanned_at` (the check-in window is checked against "
             "it). A refusal is 400 with `code` one of not_invited, outside_window, cancelled, "
-            "already_checked_in."
+            "already_checked_in.\n\n"
+            "Organisers (the activities role at the host organisation) check in any invitee. A member (a "
+            "login linked to a member record, any role or none) may check in only themselves, at an "
+            "activity they are invited to: with method `qr` and the `token` of the QR code shown at the "
+            "activity (`invalid_token` when it is expired or another activity's; for an offline upload it "
+            "must have been valid at `scanned_at`), or with method `online` for an online or hybrid "
+            "activity; `manual` is the organiser's. Checking in anyone else is 404 (403 where the caller "
+            "sees the activity but may not change it)."
         ),
         request=CheckInInputSerializer,
         responses={
@@ -198,8 +231,8 @@ class ActivityViewSet(SyncedRecordViewSet):
             400: OpenApiResponse(
                 ErrorSerializer,
                 description=_(
-                    "Refused (code not_invited, outside_window, cancelled or already_checked_in) or invalid "
-                    "input (code validation_error)."
+                    "Refused (code not_invited, outside_window, cancelled, already_checked_in, or for a "
+                    "member's own check-in invalid_token) or invalid input (code validation_error)."
                 ),
             ),
             **error_responses(401, 403, 404, 415),
@@ -207,7 +240,7 @@ class ActivityViewSet(SyncedRecordViewSet):
     )
     @action(detail=True, methods=["post"], url_path="check-ins", url_name="check-ins")
     def check_ins(self, request, *args, **kwargs):
-        activity = self.get_object()
+        activity, as_member = self._check_in_target()
         data = self.validated_input(CheckInInputSerializer)
         try:
             attendance, created = actions.attendance_check_in(
@@ -219,11 +252,16 @@ class ActivityViewSet(SyncedRecordViewSet):
                 scanned_at=data.get("scanned_at"),
                 force=data.get("force", False),
                 duration_minutes=data.get("duration_minutes"),
+                token=data.get("token") or None,
             )
         except actions.CheckInRefused as exc:
             code = exc.code if exc.code in CheckInRefusal.values else "validation_error"
             return Response(error_body(code, " ".join(exc.messages)), status=status.HTTP_400_BAD_REQUEST)
-        attendance = attendance_list(actor=request.user).get(pk=attendance.pk)
+        # A member reads back their own attendance; others through their scope, as for any read.
+        readable = (
+            Attendance.objects.filter(member__user=request.user) if as_member else attendance_list(actor=request.user)
+        )
+        attendance = readable.select_related("member", "activity").get(pk=attendance.pk)
         body = AttendanceOutputSerializer(attendance, context=self.get_serializer_context()).data
         response = Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
         response["ETag"] = etag_for(attendance)

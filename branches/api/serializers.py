@@ -4,7 +4,7 @@ Input serializers check shape only (types, formats, ranges, required fields) and
 records in the caller's view scope; the rules live in branches/actions.py.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -183,7 +183,11 @@ class CoordinateField(serializers.DecimalField):
         )
 
     def validate_precision(self, value):
-        return super().validate_precision(value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP))
+        try:
+            value = value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+        except InvalidOperation:  # far out of range (e.g. 1e308): too many digits to round
+            self.fail("max_digits", max_digits=self.max_digits)
+        return super().validate_precision(value)
 
 
 class CreditCodeField(serializers.CharField):

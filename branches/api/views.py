@@ -37,6 +37,7 @@ from branches.permissions import ScopedPermission
 from branches.selectors import branch_list, unit_list
 from core.api.integrity import unique_violations_as_field_errors
 from core.api.schema import IF_MATCH, error_responses, etag_header, precondition_failed_response
+from core.api.upsert import UpsertMixin
 from core.api.viewsets import SyncedRecordViewSet
 
 
@@ -59,7 +60,7 @@ from core.api.viewsets import SyncedRecordViewSet
         responses={200: BranchOutputSerializer, **error_responses(401, 403, 404)},
     ),
 )
-class BranchViewSet(SyncedRecordViewSet):
+class BranchViewSet(UpsertMixin, SyncedRecordViewSet):
     """Organisation tree nodes; `parent` is the parent's id, `warnings` the rule checks."""
 
     serializer_class = BranchOutputSerializer
@@ -183,7 +184,7 @@ class BranchViewSet(SyncedRecordViewSet):
         responses={200: UnitOutputSerializer, **error_responses(401, 403, 404)},
     ),
 )
-class UnitViewSet(SyncedRecordViewSet):
+class UnitViewSet(UpsertMixin, SyncedRecordViewSet):
     """Enterprises and organisations that branches cover; `branch` is the owning branch."""
 
     serializer_class = UnitOutputSerializer

@@ -157,7 +157,11 @@ SITE_TITLE = _("Emerging-Sector Party Building Platform")
 # REST framework and OpenAPI
 # ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["core.api.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.api.authentication.TokenAuthentication",
+        "core.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.authentication.TokenRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.CursorPagination",
@@ -176,6 +180,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The sync headers and statuses every write shares (If-Match 428, Idempotency-Key 422, 429 per token).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.postprocess_sync_headers",
+    ],
     # Tags and operation ids by resource ("branches_list"), not by the version prefix ("v1_branches_list").
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # Choice enums named by their class, so another app's `kind` or `size` cannot collide with these.
@@ -187,6 +196,7 @@ SPECTACULAR_SETTINGS = {
         "EconomicTypeEnum": "branches.choices.EconomicType",
         "AffiliationKindEnum": "members.choices.AffiliationKind",
         "MemberStatusEnum": "members.choices.MemberStatus",
+        "DuesPaymentMethodEnum": "members.models.dues.PaymentMethod",
         "ActivityKindEnum": "activities.choices.ActivityKind",
         "ActivityStatusEnum": "activities.choices.ActivityStatus",
         "ActivityModeEnum": "activities.choices.ActivityMode",
@@ -194,6 +204,7 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "services.choices.CaseStatus",
         "CasePriorityEnum": "services.choices.CasePriority",
         "IntakeChannelEnum": "services.choices.IntakeChannel",
+        "ReferralStatusEnum": "services.choices.ReferralStatus",
         "WaitingStatusEnum": [("waiting_worker", "waiting_worker"), ("waiting_partner", "waiting_partner")],
     },
 }
@@ -258,6 +269,24 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Sync API (API.md): requests per token, how long change-feed cursors stay valid (≥ 30 days; change records
+# are deleted a day after that), and how long an Idempotency-Key is remembered.
+API_TOKEN_THROTTLE_RATE = env("API_TOKEN_THROTTLE_RATE", default="1200/min")
+SYNC_FEED_RETENTION_DAYS = max(30, env.int("SYNC_FEED_RETENTION_DAYS", default=35))
+SYNC_IDEMPOTENCY_HOURS = 24
+CELERY_BEAT_SCHEDULE["core-sync-records-purge"] = {
+    "task": "core.tasks.sync_records_purge",
+    "schedule": crontab(minute=50, hour=3),
+}
+CELERY_BEAT_SCHEDULE["members-development-reminders"] = {
+    "task": "members.tasks.development_reminders_sweep",
+    "schedule": crontab(minute=0, hour=8),
+}
+CELERY_BEAT_SCHEDULE["members-dues-reminders"] = {
+    "task": "members.tasks.dues_reminders_sweep",
+    "schedule": crontab(minute=5, hour=8),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -291,6 +320,36 @@ MEMBERS_HASH_KEY = env("MEMBERS_HASH_KEY", default="")
 # more rows than MEMBERS_IMPORT_SYNC_MAX_ROWS is checked and written by a Celery task with a progress bar.
 MEMBERS_IMPORT_MAX_BYTES = env.int("MEMBERS_IMPORT_MAX_BYTES", default=30 * 1024 * 1024)
 MEMBERS_IMPORT_SYNC_MAX_ROWS = env.int("MEMBERS_IMPORT_SYNC_MAX_ROWS", default=2000)
+
+# Transfers, mobile and lost-contact members (DOMAIN.md §3). [practice] letter validity 30–90 days; alerts
+# this many days before a letter expires and this many days after an acceptance without a receipt.
+MEMBERS_TRANSFERS = {
+    "validity_min_days": 30,
+    "validity_max_days": 90,
+    "validity_default_days": 60,
+    "expiry_warning_days": 7,
+    "receipt_days": 30,
+}
+# Report-in reminders from this month on; lost contact warned at 3 months, flagged at 6; removal 2 years later.
+MEMBERS_MOBILITY = {
+    "report_in_month": env.int("MEMBERS_REPORT_IN_MONTH", default=10),
+    "warn_months": 3,
+    "flag_months": 6,
+    "removal_years": 2,
+    "removal_notice_days": 30,
+}
+CELERY_BEAT_SCHEDULE["members-transfer-alerts"] = {
+    "task": "members.tasks.transfer_alerts_send",
+    "schedule": crontab(minute=5, hour=8),
+}
+CELERY_BEAT_SCHEDULE["members-report-in-reminders"] = {
+    "task": "members.tasks.report_in_reminders_send",
+    "schedule": crontab(minute=10, hour=8),
+}
+CELERY_BEAT_SCHEDULE["members-lost-contact-sweep"] = {
+    "task": "members.tasks.lost_contact_sweep",
+    "schedule": crontab(minute=20, hour=8),
+}
 
 # Activities (DOMAIN.md §4). [practice] riders' peak hours, local time: offline and hybrid activities in
 # these windows get a scheduling warning.

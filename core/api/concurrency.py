@@ -3,8 +3,9 @@
 A write that names an old version is refused with 412 `precondition_failed`; the body carries the
 current record under `current` so the client can merge without another request. The version check
 runs under a row lock in the same transaction as the write, so two writers based on the same version
-cannot both pass it. Clients that send no If-Match are not checked (browser sessions; the 428 rule
-for token clients comes with token authentication).
+cannot both pass it. Token clients must send If-Match (428 `precondition_required` otherwise); browser
+sessions may omit it. Upserts by the client's reference (core/api/upsert.py) are exempt: they say
+"make the record look like this", and may send If-Match when they want the check.
 """
 
 import contextlib
@@ -52,6 +53,12 @@ class PreconditionFailed(APIException):
         self.etag = etag
 
 
+class PreconditionRequired(APIException):
+    status_code = 428
+    default_code = "precondition_required"
+    default_detail = _("Send If-Match with the ETag of the version your change is based on.")
+
+
 class VersionedRecordMixin:
     """For viewsets over SyncedModel records: ETag on single-record responses, If-Match on writes.
 
@@ -85,7 +92,12 @@ class VersionedRecordMixin:
                 raise Http404
             if locked[0] != obj.version:  # changed in between: read it again, now that it is locked
                 obj = self.get_object()
-            header = self.request.headers.get("If-Match")
+            header = None if getattr(self, "upserting", "") == "bulk" else self.request.headers.get("If-Match")
+            if header is None and self.request.method != "POST" and not getattr(self, "upserting", False):
+                from core.api.authentication import api_client_of
+
+                if api_client_of(self.request) is not None:
+                    raise PreconditionRequired
             if header is not None and not if_match_allows(header, obj.version):
                 raise PreconditionFailed(current=self.get_serializer(obj).data, etag=etag_for(obj))
             yield obj

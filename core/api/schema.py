@@ -31,7 +31,11 @@ _DESCRIPTIONS = {
     404: _("No such record, or it lies outside the caller's scope (code `not_found`)."),
     409: _("Not allowed in the record's current state (code `conflict`)."),
     412: _("`If-Match` names an old version (code `precondition_failed`); `current` holds the current record."),
+    410: _("The change-feed cursor is older than the retention window (code `resync_required`)."),
     415: _("The request body is not JSON (code `unsupported_media_type`)."),
+    422: _("This Idempotency-Key was used for a different request (code `idempotency_key_reused`)."),
+    428: _("A token client sent no If-Match (code `precondition_required`)."),
+    429: _("Too many requests with this token (code `throttled`); `Retry-After` says when to retry."),
 }
 
 
@@ -78,3 +82,56 @@ def etag_header(*statuses: int) -> OpenApiParameter:
         response=list(statuses),
         description=_('The record\'s version as a weak entity tag, e.g. W/"3"; send it back in If-Match.'),
     )
+
+
+IDEMPOTENCY_KEY_DESCRIPTION = _(
+    "Any unique string (e.g. a UUID). A repeat within 24 hours gets the first response and changes nothing; "
+    "the same key with a different request is 422; a repeat while the first still runs is 409."
+)
+
+
+def postprocess_sync_headers(result, generator, request, public):
+    """Declare on every operation what the sync machinery adds to it, so the schema stays truthful.
+
+    Every operation may answer 429 (per-token throttle) and 401. POST, PATCH and DELETE take
+    `Idempotency-Key` (422 for a reused key, 409 while the first request runs); PUT, PATCH and DELETE
+    on one record answer 428 to a token client without If-Match.
+    """
+    error_ref = {"$ref": "#/components/schemas/Error"}
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    if "Error" not in schemas:
+        return result
+
+    def add(responses, status_code):
+        responses.setdefault(
+            str(status_code),
+            {"content": {"application/json": {"schema": error_ref}}, "description": str(_DESCRIPTIONS[status_code])},
+        )
+
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            if not path.startswith("/api/v1/") and not path.startswith("/api/v"):
+                continue
+            add(responses, 429)
+            add(responses, 401)
+            params = operation.setdefault("parameters", [])
+            names = {(p.get("in"), p.get("name")) for p in params}
+            if method in ("post", "patch", "delete"):
+                add(responses, 422)
+                add(responses, 409)
+                add(responses, 400)
+                if ("header", "Idempotency-Key") not in names:
+                    params.append(
+                        {
+                            "in": "header",
+                            "name": "Idempotency-Key",
+                            "schema": {"type": "string", "maxLength": 200},
+                            "description": str(IDEMPOTENCY_KEY_DESCRIPTION),
+                        }
+                    )
+            if method in ("put", "patch", "delete") and "by-ref" not in path:
+                add(responses, 428)
+    return result

@@ -26,3 +26,12 @@ class SyncedOutputSerializer(serializers.ModelSerializer):
     class Meta:
         fields = ENVELOPE_FIELDS
         read_only_fields = ENVELOPE_FIELDS
+
+    def include_extra_kwargs(self, kwargs, extra_kwargs):
+        # DRF drops allow_blank from read-only fields, so a choice column that may be "" (blank=True) would
+        # be documented as an enum without "": the schema would then refuse records the API really sends.
+        allow_blank = kwargs.get("allow_blank")
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if allow_blank and "choices" in kwargs:
+            kwargs["allow_blank"] = True
+        return kwargs

@@ -6,10 +6,11 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from core.api.concurrency import VersionedRecordMixin
+from core.api.idempotency import IdempotencyMixin
 
 
 class SyncedRecordViewSet(
-    VersionedRecordMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    IdempotencyMixin, VersionedRecordMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """List and retrieve (with ETag) over a scoped selector; subclasses add create/update/destroy.
 

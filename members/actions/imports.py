@@ -311,13 +311,15 @@ def _write(*, job: ImportJob, actor, data: bytes, progress) -> ImportCheck:
             written[row.number] = (row.member.pk, _count_state(row.member))
     if all_or_nothing and check.row_errors:
         raise _Refused(check)
-    # Rows found repeated further down the file after they were written: take them back.
+    # Rows found repeated further down the file after they were written: take them back. Nothing but
+    # their platform links can point at rows inserted in this very transaction, so a plain DELETE does
+    # (Django's cascade collector would visit every model that may reference a member).
     taken_back = [written.pop(number)[0] for number in sorted(check.retracted) if number in written]
     for start in range(0, len(taken_back), _DELETE_CHUNK):
         chunk = taken_back[start : start + _DELETE_CHUNK]
         ChangeRecord.objects.filter(resource=Member.sync_type, object_id__in=chunk).delete()
         Member.platforms.through.objects.filter(member_id__in=chunk).delete()
-        Member.all_objects.filter(pk__in=chunk).delete()
+        Member.all_objects.filter(pk__in=chunk)._raw_delete(connection.alias)
     deltas: dict = {}
     for _pk, state in written.values():
         if state is not None:

@@ -234,7 +234,7 @@ def member_update(*, actor, member: Member, branch: Branch | None = None, platfo
     changes nothing saves nothing (the version stays).
     """
     require_member_scope(actor, "members.change", member.branch)
-    member = Member.objects.select_for_update().select_related("branch").get(pk=member.pk)
+    member = Member.objects.select_for_update(of=("self",)).select_related("branch").get(pk=member.pk)
     before = _audit_snapshot(member, _platform_codes(member))
     before_count = _count_state(member)
     if branch is not None and branch.pk != member.branch_id:

@@ -19,6 +19,7 @@ from rest_framework.reverse import reverse
 
 from branches.permissions import ScopedPermission, has_perm_anywhere
 from core.api.schema import IF_MATCH, error_responses, etag_header, precondition_failed_response
+from core.api.upsert import UpsertMixin
 from core.api.viewsets import SyncedRecordViewSet
 from members.actions import (
     affiliation_add,
@@ -71,7 +72,7 @@ _WRITE_RESPONSES = {
         responses={200: MemberOutputSerializer, **error_responses(401, 403, 404)},
     ),
 )
-class MemberViewSet(SyncedRecordViewSet):
+class MemberViewSet(UpsertMixin, SyncedRecordViewSet):
     """Party members with their formal branch in `branch`."""
 
     serializer_class = MemberOutputSerializer

@@ -255,7 +255,7 @@ def case_spam_review(*, actor, case: Case, genuine: bool) -> Case:
 def _transition(*, actor, case: Case, action: str, to: str | None = None, now=None) -> tuple[Case, str]:
     """Check the action against CASE_TRANSITIONS (Conflict otherwise) and apply the new status and clock."""
     require_services_scope(actor, case.branch)
-    case = Case.objects.select_for_update().select_related("case_type", "branch").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("case_type", "branch").get(pk=case.pk)
     allowed = CASE_TRANSITIONS[action]
     if case.status not in allowed:
         raise Conflict(_STATUS_MESSAGES[action] % {"status": case.get_status_display()})
@@ -515,7 +515,7 @@ def referral_create(*, actor, case: Case, partner_kind: str, partner_name: str, 
 @transaction.atomic
 def referral_set_status(*, actor, referral: Referral, status: str, note: str = "") -> Referral:
     require_services_scope(actor, referral.case.branch)
-    referral = Referral.objects.select_for_update().select_related("case").get(pk=referral.pk)
+    referral = Referral.objects.select_for_update(of=("self",)).select_related("case").get(pk=referral.pk)
     if status not in REFERRAL_TRANSITIONS.get(referral.status, ()):
         raise Conflict(_("This referral cannot move to that status."))
     before = referral.status

@@ -61,6 +61,16 @@ def station_update(*, actor, station: Station, branch=None, **fields) -> Station
 
 
 @transaction.atomic
+def station_delete(*, actor, station: Station) -> Station:
+    """Soft-delete a station entered by mistake; a station that closes is set `is_active=False` instead.
+    Its cases keep their history (the station no longer shows in lists)."""
+    require_services_scope(actor, station.branch)
+    station.soft_delete()
+    audit_record(actor=actor, obj=station, action="services.station.deleted")
+    return station
+
+
+@transaction.atomic
 def station_visit_record(*, actor, station: Station, worker=None, purpose: str = "") -> StationVisit:
     require_services_scope(actor, station.branch)
     return StationVisit.objects.create(

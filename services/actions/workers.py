@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.api.integrity import unique_violations_as_field_errors
 from core.audit import audit_record, snapshot
+from core.exceptions import Conflict
 from members import crypto
 from members.validators import validate_citizen_id, validate_phone
 from services.models import Case, HardshipAid, StationVisit, Wish, Worker
@@ -87,14 +88,24 @@ def worker_create(
 
 @transaction.atomic
 def worker_update(
-    *, actor, worker: Worker, phone: str | None = None, citizen_id: str | None = None, platforms=None, **fields
+    *,
+    actor,
+    worker: Worker,
+    branch=None,
+    phone: str | None = None,
+    citizen_id: str | None = None,
+    platforms=None,
+    **fields,
 ) -> Worker:
-    """Change a worker's fields; only the given ones change."""
+    """Change a worker's fields; only the given ones change. Moving to another branch needs scope at both."""
     require_services_scope(actor, worker.branch)
     unknown = set(fields) - set(WORKER_FIELDS)
     if unknown:
         raise TypeError(f"Unknown worker fields: {sorted(unknown)}")
     before = snapshot(worker, _AUDIT_FIELDS)
+    if branch is not None and branch.pk != worker.branch_id:
+        require_services_scope(actor, branch)
+        worker.branch = branch
     for name, value in fields.items():
         setattr(worker, name, value)
     _set_identity(worker, phone=phone, citizen_id=citizen_id)
@@ -106,6 +117,19 @@ def worker_update(
     audit_record(
         actor=actor, obj=worker, action="services.worker.updated", before=before, after=snapshot(worker, _AUDIT_FIELDS)
     )
+    return worker
+
+
+@transaction.atomic
+def worker_delete(*, actor, worker: Worker) -> Worker:
+    """Soft-delete a record entered by mistake. A worker with cases is kept (409): merge duplicates instead,
+    so that no case loses its person."""
+    require_services_scope(actor, worker.branch)
+    worker = Worker.objects.select_for_update().get(pk=worker.pk)
+    if Case.objects.filter(worker=worker).exists():
+        raise Conflict(_("This worker has cases and cannot be deleted; merge duplicate records instead."))
+    worker.soft_delete()
+    audit_record(actor=actor, obj=worker, action="services.worker.deleted")
     return worker
 
 

@@ -10,8 +10,8 @@ from core.api.serializers import ENVELOPE_FIELDS, SyncedOutputSerializer
 from core.models import User
 from members.choices import Occupation
 from members.models import Platform
-from services.choices import Amenity, CasePriority, IntakeChannel, PartnerKind
-from services.models import Case, CaseType, Station, Worker
+from services.choices import Amenity, CasePriority, IntakeChannel, PartnerKind, ReferralStatus
+from services.models import Case, CaseEvent, CaseType, Referral, Station, Worker
 
 
 #
@@ -32,6 +32,22 @@ class WorkerOutputSerializer(SyncedOutputSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(component_name="Referral")
+class ReferralOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Referral
+        fields = ("id", "partner_kind", "partner_name", "status", "note", "sent_at", "updated_at")
+        read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="CaseAttachment")
+class AttachmentOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CaseEvent
+        fields = ("id", "at", "file_name", "file_size", "content_type", "is_public")
+        read_only_fields = fields
+
+
 @extend_schema_serializer(component_name="Case")
 class CaseOutputSerializer(SyncedOutputSerializer):
     worker = serializers.UUIDField(source="worker_id", read_only=True)
@@ -39,6 +55,7 @@ class CaseOutputSerializer(SyncedOutputSerializer):
     station = serializers.UUIDField(source="station_id", read_only=True, allow_null=True)
     assignee = serializers.CharField(source="assignee.username", read_only=True, allow_null=True, default=None)
     breached = serializers.SerializerMethodField(help_text=_("Kinds of deadline this case missed."))
+    referrals = ReferralOutputSerializer(many=True, read_only=True)
 
     class Meta(SyncedOutputSerializer.Meta):
         model = Case
@@ -63,6 +80,7 @@ class CaseOutputSerializer(SyncedOutputSerializer):
             "rating",
             "suspected_spam",
             "breached",
+            "referrals",
         )
         read_only_fields = fields
 
@@ -171,3 +189,26 @@ class StationInputSerializer(serializers.Serializer):
     contact_phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
     external_ref = serializers.CharField(max_length=200, required=False, allow_null=True)
+
+
+class WorkerUpdateInputSerializer(WorkerInputSerializer):
+    """A change to a worker: as on create, without `external_ref` (set once, when the record is created)."""
+
+    external_ref = None
+
+
+class StationUpdateInputSerializer(StationInputSerializer):
+    """A change to a station: as on create, without `external_ref` (set once, when the record is created)."""
+
+    external_ref = None
+
+
+class AttachmentInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("A photo (JPEG, PNG, WebP) or a PDF; the type is read from the content."))
+    is_public = serializers.BooleanField(required=False, default=False)
+
+
+class ReferralStatusInputSerializer(serializers.Serializer):
+    referral = serializers.UUIDField(help_text=_("The id of one of the case's `referrals`."))
+    status = serializers.ChoiceField(choices=ReferralStatus.choices)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")

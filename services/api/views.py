@@ -5,19 +5,31 @@ input's shape and call services/actions; a status change the case's state forbid
 """
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 
 from branches.permissions import ScopedPermission
 from core.api.integrity import unique_violations_as_field_errors
-from core.api.schema import IF_MATCH, error_responses, etag_header, precondition_failed_response
+from core.api.schema import (
+    IF_MATCH,
+    ErrorSerializer,
+    error_responses,
+    etag_header,
+    precondition_failed_response,
+)
+from core.api.upsert import UpsertMixin
 from core.api.viewsets import SyncedRecordViewSet
 from services import actions
 from services.api import serializers as s
 from services.filters import CaseFilter, StationFilter, WorkerFilter
-from services.models import Worker
+from services.models import Referral, Worker
 from services.selectors import case_list, station_list, worker_list
 
 
@@ -35,8 +47,26 @@ def _list_and_get(name: str, output):
     )
 
 
+def _write_responses(output, *extra: int) -> dict:
+    """Responses of a PUT/PATCH or record action: the record, the errors, 412 with the current record."""
+    return {200: output, **error_responses(400, 401, 403, 404, 415, *extra), **precondition_failed_response(output)}
+
+
+def _delete_schema(summary, description, output, *extra: int):
+    return extend_schema(
+        summary=summary,
+        description=description,
+        parameters=[IF_MATCH, etag_header(412)],
+        responses={
+            204: OpenApiResponse(description=_("Deleted.")),
+            **error_responses(401, 403, 404, *extra),
+            **precondition_failed_response(output),
+        },
+    )
+
+
 @_list_and_get("workers", s.WorkerOutputSerializer)
-class WorkerViewSet(SyncedRecordViewSet):
+class WorkerViewSet(UpsertMixin, SyncedRecordViewSet):
     """People served by the services app; phone and ID number are masked."""
 
     serializer_class = s.WorkerOutputSerializer
@@ -59,6 +89,48 @@ class WorkerViewSet(SyncedRecordViewSet):
         with unique_violations_as_field_errors(Worker):
             worker = actions.worker_create(actor=request.user, **data)
         return self.created_response(worker)
+
+    @extend_schema(
+        summary=_("Replace a worker's fields"),
+        description=_(
+            "`branch` is required; optional fields left out keep their values. A different `branch` needs "
+            "change rights at both branches. A phone or ID number of another worker is refused (400)."
+        ),
+        request=s.WorkerUpdateInputSerializer,
+        parameters=[IF_MATCH, etag_header(200, 412)],
+        responses=_write_responses(s.WorkerOutputSerializer),
+    )
+    def update(self, request, *args, **kwargs):
+        return self._update(partial=False)
+
+    @extend_schema(
+        summary=_("Change some of a worker's fields"),
+        request=s.WorkerUpdateInputSerializer,
+        parameters=[IF_MATCH, etag_header(200, 412)],
+        responses=_write_responses(s.WorkerOutputSerializer),
+    )
+    def partial_update(self, request, *args, **kwargs):
+        return self._update(partial=True)
+
+    def _update(self, *, partial: bool) -> Response:
+        with unique_violations_as_field_errors(Worker), self.write_target() as worker:
+            data = self.validated_input(s.WorkerUpdateInputSerializer, instance=worker, partial=partial)
+            worker = actions.worker_update(actor=self.request.user, worker=worker, **data)
+        return self.record_response(self.fresh(worker.pk))
+
+    @_delete_schema(
+        _("Delete a worker record"),
+        _(
+            "Soft delete of a record entered by mistake: it disappears from lists and details and a tombstone "
+            "enters the change feed. A worker with cases is refused with 409: merge duplicates instead."
+        ),
+        s.WorkerOutputSerializer,
+        409,
+    )
+    def destroy(self, request, *args, **kwargs):
+        with self.write_target() as worker:
+            actions.worker_delete(actor=request.user, worker=worker)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 _CASE_ACTION = {
@@ -87,7 +159,9 @@ class CaseViewSet(SyncedRecordViewSet):
     scope_area = "services"
 
     def get_queryset(self):
-        return case_list(actor=self.request.user)
+        return case_list(actor=self.request.user).prefetch_related(
+            Prefetch("referrals", queryset=Referral.objects.order_by("sent_at", "id"))
+        )
 
     @extend_schema(
         summary=_("Open a case"),
@@ -162,6 +236,47 @@ class CaseViewSet(SyncedRecordViewSet):
 
         return self._run(s.ReferInputSerializer, run)
 
+    @_case_action_schema(_("Change the status of one of the case's referrals"), s.ReferralStatusInputSerializer)
+    @action(detail=True, methods=["post"], url_path="referral-status")
+    def referral_status(self, request, *args, **kwargs):
+        def run(case, data):
+            referral = case.referrals.filter(pk=data["referral"]).first()
+            if referral is None:
+                raise ValidationError({"referral": [_("The case has no such referral.")]})
+            actions.referral_set_status(
+                actor=request.user, referral=referral, status=data["status"], note=data["note"]
+            )
+            return case
+
+        return self._run(s.ReferralStatusInputSerializer, run)
+
+    @extend_schema(
+        summary=_("Attach a photo or PDF to a case"),
+        description=_(
+            "`multipart/form-data` with `file` and optionally `is_public`. The type is read from the file's "
+            "content and must agree with its name (an executable renamed .jpg is refused); files above the "
+            "size limit are refused. Both are 400 on `file`."
+        ),
+        request={"multipart/form-data": s.AttachmentInputSerializer},
+        parameters=[IF_MATCH],
+        responses={
+            201: s.AttachmentOutputSerializer,
+            **error_responses(400, 401, 403, 404),
+            415: OpenApiResponse(
+                ErrorSerializer, description=_("The body is not multipart/form-data (code `unsupported_media_type`).")
+            ),
+            **precondition_failed_response(s.CaseOutputSerializer),
+        },
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def attachments(self, request, *args, **kwargs):
+        with self.write_target() as case:
+            data = self.validated_input(s.AttachmentInputSerializer)
+            event = actions.case_attach(
+                actor=request.user, case=case, upload=data["file"], is_public=data["is_public"]
+            )
+        return Response(s.AttachmentOutputSerializer(event).data, status=status.HTTP_201_CREATED)
+
 
 @_list_and_get("stations", s.StationOutputSerializer)
 class StationViewSet(SyncedRecordViewSet):
@@ -186,3 +301,44 @@ class StationViewSet(SyncedRecordViewSet):
         with transaction.atomic():
             station = actions.station_create(actor=request.user, **data)
         return self.created_response(station)
+
+    @extend_schema(
+        summary=_("Replace a station's fields"),
+        description=_(
+            "`branch`, `name` and `address` are required; optional fields left out keep their values. A "
+            "different `branch` needs change rights at both branches."
+        ),
+        request=s.StationUpdateInputSerializer,
+        parameters=[IF_MATCH, etag_header(200, 412)],
+        responses=_write_responses(s.StationOutputSerializer),
+    )
+    def update(self, request, *args, **kwargs):
+        return self._update(partial=False)
+
+    @extend_schema(
+        summary=_("Change some of a station's fields"),
+        request=s.StationUpdateInputSerializer,
+        parameters=[IF_MATCH, etag_header(200, 412)],
+        responses=_write_responses(s.StationOutputSerializer),
+    )
+    def partial_update(self, request, *args, **kwargs):
+        return self._update(partial=True)
+
+    def _update(self, *, partial: bool) -> Response:
+        with self.write_target() as station:
+            data = self.validated_input(s.StationUpdateInputSerializer, instance=station, partial=partial)
+            station = actions.station_update(actor=self.request.user, station=station, **data)
+        return self.record_response(self.fresh(station.pk))
+
+    @_delete_schema(
+        _("Delete a station"),
+        _(
+            "Soft delete of a station entered by mistake: it disappears from lists and details and a tombstone "
+            "enters the change feed. A station that closes is changed to `is_active: false` instead."
+        ),
+        s.StationOutputSerializer,
+    )
+    def destroy(self, request, *args, **kwargs):
+        with self.write_target() as station:
+            actions.station_delete(actor=request.user, station=station)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from activities import actions
 from activities.choices import ActivityStatus, AttendanceMethod, CheckInRefusal, LeaveStatus, SeriesScope
 from activities.models import Activity, ActivityInvite, ActivitySeries, Attendance, LeaveRequest
-from activities.selectors import activity_quorum, quorum_required
+from activities.selectors import activity_is_invited, activity_quorum, quorum_required
 from branches import actions as branch_actions
 from branches.choices import CommitteePost, Role
 from core.exceptions import Conflict
@@ -673,3 +673,115 @@ def test_credited_hours_default_and_decimal(branch_tree):
     activity.refresh_from_db()
     assert activity.credited_hours == Decimal("1.50")
     assert activity.reminder_offsets == [1440, 60]
+
+
+#
+# Named invitees, co-hosts, members checking themselves in
+#
+def test_activity_uninvite_removes_only_the_named_invitation(branch_tree, organiser):
+    activity = ActivityFactory(branch=branch_tree["station_a"])
+    guest = MemberFactory(branch=branch_tree["building"])
+    local = MemberFactory(branch=branch_tree["station_a"])
+    actions.activity_invite(actor=organiser, activity=activity, member=guest)
+    actions.activity_invite(actor=organiser, activity=activity, member=local)
+    version = Activity.objects.get(pk=activity.pk).version
+
+    actions.activity_uninvite(actor=organiser, activity=activity, member=guest)
+    actions.activity_uninvite(actor=organiser, activity=activity, member=local)
+    actions.activity_uninvite(actor=organiser, activity=activity, member=local)  # idempotent
+
+    assert not ActivityInvite.objects.filter(activity=activity).exists()
+    assert Activity.objects.get(pk=activity.pk).version == version + 2
+    assert not activity_is_invited(activity=activity, member=guest)
+    assert activity_is_invited(activity=activity, member=local)  # still invited through the branch
+    assert AuditEntry.objects.filter(action="activities.invite.removed").count() == 2
+
+
+def test_activity_invite_refused_for_cancelled_activity(branch_tree, organiser):
+    activity = ActivityFactory(branch=branch_tree["station_a"])
+    actions.activity_cancel(actor=organiser, activity=activity)
+
+    with pytest.raises(Conflict):
+        actions.activity_invite(
+            actor=organiser, activity=activity, member=MemberFactory(branch=branch_tree["building"])
+        )
+
+
+def test_co_host_officer_sees_but_cannot_change(branch_tree, role_at):
+    co_host = role_at(branch_tree["station_b"], Role.ORGANISER)
+    outsider = role_at(branch_tree["building"], Role.ORGANISER)
+    activity = ActivityFactory(branch=branch_tree["station_a"], co_hosts=[branch_tree["station_b"]])
+
+    with pytest.raises(PermissionDenied):
+        actions.activity_cancel(actor=co_host, activity=activity)
+    with pytest.raises(Http404):
+        actions.activity_cancel(actor=outsider, activity=activity)
+
+
+def test_check_in_member_may_check_in_only_themselves_with_the_qr_token(branch_tree, member_with_user):
+    member = member_with_user(branch_tree["station_a"])
+    other = MemberFactory(branch=branch_tree["station_a"])
+    activity = _live(branch_tree["delivery"])
+    token = actions.check_in_token(activity=activity)
+
+    with pytest.raises(Http404):
+        actions.attendance_check_in(actor=member.user, activity=activity, member=other, token=token)
+    with pytest.raises(ValidationError) as missing:
+        actions.attendance_check_in(actor=member.user, activity=activity, member=member)
+    assert "token" in missing.value.error_dict
+    with pytest.raises(ValidationError) as manual:
+        actions.attendance_check_in(actor=member.user, activity=activity, member=member, method="manual", token=token)
+    assert "method" in manual.value.error_dict
+    with pytest.raises(ValidationError) as online:
+        actions.attendance_check_in(actor=member.user, activity=activity, member=member, method="online")
+    assert "method" in online.value.error_dict  # it meets in person
+    other_token = actions.check_in_token(activity=_live(branch_tree["delivery"]))
+    with pytest.raises(actions.CheckInRefused) as wrong:
+        actions.attendance_check_in(actor=member.user, activity=activity, member=member, token=other_token)
+    assert wrong.value.code == CheckInRefusal.INVALID_TOKEN
+    assert not Attendance.objects.exists()
+
+    attendance, created = actions.attendance_check_in(actor=member.user, activity=activity, member=member, token=token)
+
+    assert created
+    assert (attendance.member, attendance.recorded_by) == (member, member.user)
+
+
+def test_check_in_member_offline_scan_is_judged_at_scanned_at(branch_tree, member_with_user):
+    member = member_with_user(branch_tree["station_a"])
+    activity = _live(branch_tree["delivery"])
+    shown = timezone.now()
+    with mock.patch("django.core.signing.time.time", return_value=shown.timestamp()):
+        token = actions.check_in_token(activity=activity)
+    upload = shown + datetime.timedelta(minutes=50)  # the phone was offline until then
+
+    def check_in(**kwargs):
+        with mock.patch("django.core.signing.time.time", return_value=upload.timestamp()):
+            return actions.attendance_check_in(
+                actor=member.user, activity=activity, member=member, token=token, now=upload, **kwargs
+            )
+
+    with pytest.raises(actions.CheckInRefused) as late:
+        check_in()
+    assert late.value.code == CheckInRefusal.INVALID_TOKEN
+    with pytest.raises(actions.CheckInRefused) as photo:  # scanned long after it was shown: a forwarded photo
+        check_in(scanned_at=shown + datetime.timedelta(minutes=45), force=True)
+    assert photo.value.code == CheckInRefusal.INVALID_TOKEN
+    assert not Attendance.objects.exists()
+
+    scanned = shown + datetime.timedelta(seconds=30)
+    attendance, created = check_in(scanned_at=scanned, force=True)
+
+    assert created
+    assert attendance.checked_in_at == scanned
+
+
+def test_check_in_member_online_for_online_activity(branch_tree, member_with_user):
+    member = member_with_user(branch_tree["station_a"])
+    activity = _live(branch_tree["delivery"], mode="online", venue="", online_link="https://meet.example.com/x")
+
+    attendance, _created = actions.attendance_check_in(
+        actor=member.user, activity=activity, member=member, method="online", duration_minutes=45
+    )
+
+    assert (attendance.method, attendance.duration_minutes) == ("online", 45)

@@ -110,15 +110,18 @@ def test_activity_detail_full_payload(branch_tree, organiser, client_for):
         external_ref="ext-1",
     )
     MemberFactory(branch=branch_tree["station_a"])
+    guests = [MemberFactory(branch=branch_tree["station_b"]) for _ in range(2)]
+    for guest in guests:
+        actions.activity_invite(actor=organiser, activity=activity, member=guest)
 
     response = client_for(organiser).get(reverse("api:activity-detail", args=[activity.pk]))
 
     assert response.status_code == HTTPStatus.OK
-    assert response["ETag"] == 'W/"1"'
+    assert response["ETag"] == 'W/"3"'  # each named invitation is a new version for sync clients
     body = response.json()
     assert body == {
         "id": str(activity.pk),
-        "version": 1,
+        "version": 3,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
         "branch": str(branch_tree["station_a"].pk),
@@ -127,6 +130,7 @@ def test_activity_detail_full_payload(branch_tree, organiser, client_for):
         "kind": "branch_assembly",
         "agenda": "Elect delegates",
         "co_hosts": [],
+        "invitees": sorted(str(g.pk) for g in guests),
         "mode": "offline",
         "venue": "Rider station, 2nd floor",
         "online_link": "",
@@ -395,3 +399,100 @@ def test_activity_create_with_named_invitees(branch_tree, organiser, role_at, cl
     assert response.status_code == HTTPStatus.CREATED
     activity = Activity.objects.get(pk=response.json()["id"])
     assert list(activity.invites.values_list("member_id", flat=True)) == [guest.pk]
+
+
+#
+# Co-hosts, named invitees, members checking themselves in
+#
+def test_activity_list_co_host_scope(branch_tree, role_at, client_for):
+    co_hosted = _live(branch_tree["station_a"], co_hosts=[branch_tree["station_b"]])
+    hidden = _live(branch_tree["station_a"])
+    attendance = actions.attendance_mark(
+        actor=None, activity=co_hosted, member=MemberFactory(branch=branch_tree["station_a"])
+    )
+    co_host = client_for(role_at(branch_tree["station_b"], Role.ORGANISER))
+
+    assert _ids(co_host.get(reverse("api:activity-list"))) == [str(co_hosted.pk)]
+    assert co_host.get(reverse("api:activity-detail", args=[co_hosted.pk])).status_code == HTTPStatus.OK
+    assert co_host.get(reverse("api:activity-detail", args=[hidden.pk])).status_code == HTTPStatus.NOT_FOUND
+    assert _ids(co_host.get(reverse("api:attendance-list"))) == [str(attendance.pk)]
+    patch = co_host.patch(reverse("api:activity-detail", args=[co_hosted.pk]), {"title": "Ours now"}, format="json")
+    assert patch.status_code == HTTPStatus.FORBIDDEN  # co-hosts see the activity; the host changes it
+
+    outsider = client_for(role_at(branch_tree["building"], Role.ORGANISER))
+    assert _ids(outsider.get(reverse("api:activity-list"))) == []
+    assert outsider.get(reverse("api:activity-detail", args=[co_hosted.pk])).status_code == HTTPStatus.NOT_FOUND
+    assert _ids(outsider.get(reverse("api:attendance-list"))) == []
+
+
+def test_activity_update_invitees_listed_in_output(branch_tree, organiser, client_for):
+    activity = ActivityFactory(branch=branch_tree["station_a"])
+    guest = MemberFactory(branch=branch_tree["station_b"])
+    client = client_for(organiser)
+
+    response = client.patch(
+        reverse("api:activity-detail", args=[activity.pk]),
+        {"invitees": [str(guest.pk)]},
+        format="json",
+        HTTP_IF_MATCH='W/"1"',
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["invitees"] == [str(guest.pk)]
+    listed = client.get(reverse("api:activity-list")).json()["results"]
+    assert [row["invitees"] for row in listed] == [[str(guest.pk)]]
+
+
+def test_check_in_member_checks_in_themselves(branch_tree, member_with_user, client_for):
+    member = member_with_user(branch_tree["station_a"])
+    activity = _live(branch_tree["delivery"])
+    client = client_for(member.user)  # no role anywhere: a member's own phone
+    token = actions.check_in_token(activity=activity)
+
+    response = _check_in(client, activity, member, token=token)
+
+    assert response.status_code == HTTPStatus.CREATED
+    assert response.json()["member"] == str(member.pk)
+    assert response.json()["method"] == "qr"
+    again = _check_in(client, activity, member, token=token, nonce=response.json()["nonce"])
+    assert again.status_code == HTTPStatus.OK
+    assert Attendance.objects.count() == 1
+
+
+def test_check_in_member_refusals(branch_tree, member_with_user, client_for):
+    member = member_with_user(branch_tree["station_a"])
+    other = MemberFactory(branch=branch_tree["station_a"])
+    activity = _live(branch_tree["delivery"])
+    elsewhere = _live(branch_tree["building"])
+    client = client_for(member.user)
+    token = actions.check_in_token(activity=activity)
+
+    someone_else = _check_in(client, activity, other, token=token)
+    not_invited = _check_in(client, elsewhere, member, token=actions.check_in_token(activity=elsewhere))
+    no_token = _check_in(client, activity, member)
+    wrong_token = _check_in(client, activity, member, token=actions.check_in_token(activity=elsewhere))
+
+    assert someone_else.status_code == HTTPStatus.NOT_FOUND
+    assert not_invited.status_code == HTTPStatus.NOT_FOUND
+    assert no_token.status_code == HTTPStatus.BAD_REQUEST
+    assert "token" in no_token.json()["errors"]
+    assert wrong_token.status_code == HTTPStatus.BAD_REQUEST
+    assert wrong_token.json()["code"] == "invalid_token"
+    assert not Attendance.objects.exists()
+
+
+def test_check_in_without_member_record_or_role_is_404(branch_tree, user, client_for):
+    activity = _live(branch_tree["delivery"])
+    member = MemberFactory(branch=branch_tree["station_a"])
+
+    assert _check_in(client_for(user), activity, member).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_check_in_organiser_still_checks_in_anyone_without_token(branch_tree, organiser, member_with_user, client_for):
+    member = member_with_user(branch_tree["station_a"])
+    activity = _live(branch_tree["delivery"])
+
+    response = _check_in(client_for(organiser), activity, member, method="manual")
+
+    assert response.status_code == HTTPStatus.CREATED
+    assert Attendance.objects.get().recorded_by == organiser

@@ -208,3 +208,16 @@ def test_calendar_feed_for_a_branch_outside_scope_is_refused(client, branch_tree
         reverse("activities:calendar_feeds"), {"subject": "branch", "branch": branch_tree["building"].pk}
     )
     assert response.status_code == HTTPStatus.FORBIDDEN
+
+
+def test_calendar_feed_of_a_branch_includes_co_hosted_activities(client, branch_tree, organiser):
+    ActivityFactory(branch=branch_tree["station_b"], title="Joint lecture", co_hosts=[branch_tree["station_a"]])
+    ActivityFactory(branch=branch_tree["station_a"], title="Own study")
+    ActivityFactory(branch=branch_tree["station_b"], title="Their study")
+    client.force_login(organiser)
+    client.post(reverse("activities:calendar_feeds"), {"subject": "branch", "branch": branch_tree["station_a"].pk})
+    token = CalendarFeedToken.objects.get(owner=organiser, branch=branch_tree["station_a"])
+
+    calendar = Calendar.from_ical(client.get(reverse("activities:calendar_feed", args=[token.token])).content)
+
+    assert sorted(str(e["summary"]) for e in calendar.walk("VEVENT")) == ["Joint lecture", "Own study"]

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from activities import actions, selectors
 from activities.models import Activity
+from branches.choices import Role
 from members.actions import affiliation_add, affiliation_end, member_update
 from tests.activities.factories import ActivityFactory, at
 from tests.members.factories import MemberFactory
@@ -190,3 +191,43 @@ def test_activity_list_scoped_and_month(branch_tree, organiser, role_at):
     local = timezone.localtime(ours.starts_at)
     days = selectors.activity_month(actor=organiser, year=local.year, month=local.month)
     assert days == {local.date(): [ours]}
+
+
+def test_activity_list_includes_co_hosted_activities(branch_tree, role_at, django_assert_num_queries):
+    co_host_organiser = role_at(branch_tree["station_b"], Role.ORGANISER)
+    outsider = role_at(branch_tree["building"], Role.ORGANISER)
+    co_hosted = ActivityFactory(branch=branch_tree["station_a"], co_hosts=[branch_tree["station_b"]])
+    ActivityFactory(branch=branch_tree["station_a"])
+    own = ActivityFactory(branch=branch_tree["station_b"], co_hosts=[branch_tree["station_a"]])
+
+    with django_assert_num_queries(2):  # role grants, then the activities with co-hosts as one EXISTS
+        seen = set(Activity.objects.for_actor(co_host_organiser).values_list("pk", flat=True))
+
+    assert seen == {co_hosted.pk, own.pk}
+    assert list(selectors.activity_list(actor=outsider)) == []
+
+
+def test_activity_named_invitee_ids_from_annotation_and_without(branch_tree):
+    activity = ActivityFactory(branch=branch_tree["station_a"])
+    guests = [MemberFactory(branch=branch_tree["building"]) for _ in range(3)]
+    for guest in guests:
+        actions.activity_invite(actor=None, activity=activity, member=guest)
+    listed = selectors.with_named_invitee_ids(Activity.objects.filter(pk=activity.pk)).get()
+
+    assert selectors.activity_named_invitee_ids(activity=listed) == sorted(g.pk for g in guests)
+    assert selectors.activity_named_invitee_ids(activity=Activity.objects.get(pk=activity.pk)) == sorted(
+        g.pk for g in guests
+    )
+
+
+def test_invite_candidates_search_in_members_scope_only(branch_tree, role_at):
+    organiser = role_at(branch_tree["station_a"], Role.ORGANISER)
+    activity = ActivityFactory(branch=branch_tree["station_a"])
+    near = MemberFactory(branch=branch_tree["station_a"], name="张三")
+    MemberFactory(branch=branch_tree["station_b"], name="张四")  # outside the organiser's members scope
+    invited = MemberFactory(branch=branch_tree["station_a"], name="张五")
+    actions.activity_invite(actor=None, activity=activity, member=invited)
+
+    assert list(selectors.invite_candidates(actor=organiser, activity=activity, search="张")) == [near]
+    assert list(selectors.invite_candidates(actor=organiser, activity=activity, search="zhangsan")) == [near]
+    assert list(selectors.invite_candidates(actor=organiser, activity=activity, search="  ")) == []

@@ -3,6 +3,8 @@ from http import HTTPStatus
 from unittest import mock
 
 import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -340,3 +342,154 @@ def test_leave_decision_page(branch_tree, organiser_client, member_with_user):
 
     leave.refresh_from_db()
     assert leave.status == "refused"
+
+
+#
+# Named invitees
+#
+def test_named_invitees_search_add_and_remove(branch_tree, organiser_client):
+    activity = ActivityFactory(branch=branch_tree["station_a"])
+    guest = MemberFactory(branch=branch_tree["station_b"], name="王小明")
+    MemberFactory(branch=branch_tree["building"], name="王大明")  # outside the organiser's members scope
+    detail = reverse("activities:activity_detail", args=[activity.pk])
+
+    found = organiser_client.get(detail, {"q": "wxm"})
+
+    assert [m.pk for m in found.context["invite_candidates"]] == [guest.pk]
+    assert "王大明" not in found.text
+    added = organiser_client.post(reverse("activities:activity_invite", args=[activity.pk]), {"member": guest.pk})
+    assert added.status_code == HTTPStatus.FOUND
+    assert list(activity.invites.values_list("member_id", flat=True)) == [guest.pk]
+    page = organiser_client.get(detail)
+    assert f'id="invitee-{guest.pk}"' in page.text
+    assert page.context["invitee_count"] == 1
+
+    removed = organiser_client.post(reverse("activities:activity_uninvite", args=[activity.pk, guest.pk]))
+    assert removed.status_code == HTTPStatus.FOUND
+    assert not activity.invites.exists()
+
+
+def test_named_invitee_outside_members_scope_is_404(branch_tree, role_at, client):
+    client.force_login(role_at(branch_tree["station_a"], Role.ORGANISER))
+    activity = ActivityFactory(branch=branch_tree["station_a"])
+    outsider = MemberFactory(branch=branch_tree["building"])
+    url = reverse("activities:activity_invite", args=[activity.pk])
+
+    assert client.post(url, {"member": outsider.pk}).status_code == HTTPStatus.NOT_FOUND
+    assert client.post(url, {"member": "not-a-uuid"}).status_code == HTTPStatus.NOT_FOUND
+    assert not activity.invites.exists()
+    remove = reverse("activities:activity_uninvite", args=[activity.pk, outsider.pk])
+    assert client.post(remove).status_code == HTTPStatus.NOT_FOUND  # not invited by name
+
+
+def test_named_invitees_co_host_may_not_change(branch_tree, role_at, client):
+    client.force_login(role_at(branch_tree["station_b"], Role.ORGANISER))
+    activity = ActivityFactory(branch=branch_tree["station_a"], co_hosts=[branch_tree["station_b"]])
+    guest = MemberFactory(branch=branch_tree["station_b"])
+
+    page = client.get(reverse("activities:activity_detail", args=[activity.pk]), {"q": "x"})
+    response = client.post(reverse("activities:activity_invite", args=[activity.pk]), {"member": guest.pk})
+
+    assert page.status_code == HTTPStatus.OK  # co-hosts see the activity
+    assert page.context["invite_search"] is None
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert not activity.invites.exists()
+
+
+#
+# Attachments
+#
+@pytest.fixture
+def attached(branch_tree, organiser):
+    activity = _live(branch_tree["delivery"])
+    attachment = actions.attachment_add(
+        actor=organiser,
+        activity=activity,
+        upload=SimpleUploadedFile("会议纪要.pdf", b"%PDF-1.4 minutes", content_type="application/pdf"),
+    )
+    return activity, attachment
+
+
+def _download(client, activity, attachment):
+    return client.get(reverse("activities:attachment_download", args=[activity.pk, attachment.pk]))
+
+
+def test_attachment_download_for_organiser_as_attachment(attached, organiser_client):
+    activity, attachment = attached
+
+    response = _download(organiser_client, activity, attachment)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "filename*=utf-8''%E4%BC%9A%E8%AE%AE%E7%BA%AA%E8%A6%81.pdf" in response["Content-Disposition"]
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 minutes"
+    page = organiser_client.get(reverse("activities:activity_detail", args=[activity.pk]))
+    assert reverse("activities:attachment_download", args=[activity.pk, attachment.pk]) in page.text
+    assert attachment.file.name not in page.text  # never the storage path or public media URL
+    assert settings.MEDIA_URL not in page.text
+
+
+def test_attachment_download_for_invitee_member(attached, branch_tree, client, member_with_user):
+    activity, attachment = attached
+    member = member_with_user(branch_tree["station_a"])  # invited through the delivery committee's subtree
+    client.force_login(member.user)
+
+    response = _download(client, activity, attachment)
+    mine = client.get(reverse("activities:my_activities"))
+
+    assert response.status_code == HTTPStatus.OK
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 minutes"
+    assert reverse("activities:attachment_download", args=[activity.pk, attachment.pk]) in mine.text
+
+
+def test_attachment_download_outside_scope_or_not_invited_is_404(
+    attached, branch_tree, role_at, client, member_with_user
+):
+    activity, attachment = attached
+    other = ActivityFactory(branch=branch_tree["station_a"])
+    stranger = member_with_user(branch_tree["building"])
+
+    client.force_login(role_at(branch_tree["building"], Role.ORGANISER))
+    assert _download(client, activity, attachment).status_code == HTTPStatus.NOT_FOUND
+    client.force_login(stranger.user)
+    assert _download(client, activity, attachment).status_code == HTTPStatus.NOT_FOUND
+    client.force_login(role_at(branch_tree["delivery"], Role.ORGANISER))
+    assert _download(client, other, attachment).status_code == HTTPStatus.NOT_FOUND  # another activity's file
+
+
+#
+# Navigation
+#
+def test_activities_nav_links_every_page(branch_tree, role_at, client, member_with_user):
+    member = member_with_user(branch_tree["station_a"])
+    role_at(branch_tree["station_a"], Role.SECRETARY, user=member.user)
+    client.force_login(member.user)
+    pages = [
+        "activity_list",
+        "activity_month",
+        "my_activities",
+        "my_study_hours",
+        "compliance",
+        "branch_study_hours",
+        "calendar_feeds",
+    ]
+
+    for name in pages:
+        response = client.get(reverse(f"activities:{name}"))
+        assert response.status_code == HTTPStatus.OK, name
+        assert 'id="activities-nav"' in response.text, name
+        for target in pages:
+            assert 'href="{}"'.format(reverse(f"activities:{target}")) in response.text, (name, target)
+
+
+def test_activities_nav_shows_a_member_only_their_pages(branch_tree, client, member_with_user):
+    member = member_with_user(branch_tree["station_a"])
+    client.force_login(member.user)
+
+    response = client.get(reverse("activities:my_activities"))
+
+    assert 'href="{}"'.format(reverse("activities:my_study_hours")) in response.text
+    assert 'href="{}"'.format(reverse("activities:calendar_feeds")) in response.text
+    assert 'href="{}"'.format(reverse("activities:compliance")) not in response.text
+    assert 'href="{}"'.format(reverse("activities:branch_study_hours")) not in response.text

@@ -17,3 +17,10 @@ def make_case(branch, *, worker=None, case_type=None, **kwargs):
     kwargs.setdefault("description", "Two months of wages unpaid")
     kwargs.setdefault("channel", "phone")
     return actions.case_open(actor=None, branch=branch, case_type=case_type, worker=worker, **kwargs)
+
+
+def make_station(branch, *, actor=None, **kwargs):
+    n = next(_counter)
+    kwargs.setdefault("name", f"Station {n}")
+    kwargs.setdefault("address", f"{n} Rider Road")
+    return actions.station_create(actor=actor, branch=branch, **kwargs)

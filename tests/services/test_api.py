@@ -23,7 +23,8 @@ def test_case_list_query_count_pinned(api_client, branch_tree, caseworker, djang
     for _ in range(3):
         make_case(branch_tree["station_a"])
     api_client.force_authenticate(caseworker)
-    with django_assert_num_queries(3):  # role grants, the page (scope as a subquery), breaches prefetch
+    # role grants, the page (scope as a subquery), breaches and referrals prefetches
+    with django_assert_num_queries(4):
         response = api_client.get(reverse("api:case-list"))
     assert len(response.json()["results"]) == 3
 

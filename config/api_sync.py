@@ -1,0 +1,26 @@
+"""The change feed's wiring: which resources it carries and the scope functions it asks.
+
+Lives at the edge (beside the URL map) because it names every app's API, which core may not import.
+"""
+
+from activities.api.views import ActivityViewSet, AttendanceViewSet
+from branches.api.views import BranchViewSet, UnitViewSet
+from branches.permissions import branch_scope, scope_paths
+from core.api.feed import ChangeFeedView
+from members.api.transfers import TransferViewSet
+from members.api.views import MemberViewSet
+from services.api.views import CaseViewSet, StationViewSet, WorkerViewSet
+
+FEED_TYPES = {
+    "branch": BranchViewSet,
+    "unit": UnitViewSet,
+    "member": MemberViewSet,
+    "transfer": TransferViewSet,
+    "activity": ActivityViewSet,
+    "attendance": AttendanceViewSet,
+    "worker": WorkerViewSet,
+    "case": CaseViewSet,
+    "station": StationViewSet,
+}
+
+change_feed = ChangeFeedView.as_view(types=FEED_TYPES, scope_paths=scope_paths, branch_scope=branch_scope)
