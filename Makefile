@@ -60,6 +60,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	echo "==> demo data"
 	$(PY) manage.py seed_demo | tee var/demo-logins.txt
+	$(PY) manage.py refresh_stats
 	pids=""
 	force=""
 	stop() {

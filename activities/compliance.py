@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractMonth
@@ -24,7 +23,7 @@ from activities.choices import ActivityKind, ActivityStatus, CompliancePeriod
 from activities.models import Activity, ComplianceReminderLog, ComplianceRule
 from branches.choices import BranchKind, CommitteePost
 from branches.models import Branch, CommitteeSeat
-from core.notifications import notification_build, notifications_save
+from core.notifications import deliver
 
 logger = logging.getLogger(__name__)
 KIND_COMPLIANCE = "activities.compliance"
@@ -230,14 +229,7 @@ def _remind_once(branch: Branch, rule: ComplianceRule, start, end, users) -> int
             "end": (end - datetime.timedelta(days=1)).isoformat(),
         }
     url = reverse("activities:compliance") + f"?branch={branch.pk}&year={start.year}"
-    mails = [EmailMessage(subject=title, body=body, to=[u.email]) for u in users if u.email and u.is_active]
-    if mails:
-        get_connection().send_messages(mails)
-    with transaction.atomic():
-        notifications_save(
-            notification_build(recipient_id=u.pk, kind=KIND_COMPLIANCE, title=title, body=body, url=url)
-            for u in users
-            if u.is_active
-        )
+    with transaction.atomic():  # e-mails first, then the in-app rows and the mark, as one
+        deliver(recipients=users, kind=KIND_COMPLIANCE, title=title, body=body, url=url)
         ComplianceReminderLog.objects.filter(claim=claim).update(sent_at=now)
     return 1

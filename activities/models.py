@@ -578,3 +578,36 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self):
         return str(self.branch or self.member)
+
+
+#
+# Dashboard aggregates (config/dashboard/refresh.py writes them; activities/stats.py reads them)
+#
+class ComplianceStat(models.Model):
+    """Met (branch, period) slots of one compliance rule over a subtree of several organisations.
+
+    Written by `activities.stats.compliance_stats_write` for every branch with sub-organisations: one row per
+    rule and period in which at least one organisation of the subtree met the rule (`met` organisations), and
+    one marker row per rule (`period_start` empty) recording the rule as counted (`min_count`, `branch_kinds`)
+    and the days covered (`since` … `until`). A period with no row had no organisation meeting the rule.
+    """
+
+    branch = models.ForeignKey("branches.Branch", on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(ComplianceRule, on_delete=models.CASCADE, related_name="+")
+    period_start = models.DateField(_("period start"), null=True, blank=True)
+    met = models.PositiveIntegerField(_("organisations that met the rule"), default=0)
+    min_count = models.PositiveSmallIntegerField(_("at least"), default=1)
+    branch_kinds = models.JSONField(_("organisation kinds"), default=list, blank=True)
+    since = models.DateField(_("counted from"), null=True, blank=True)
+    until = models.DateField(_("counted until"), null=True, blank=True)
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        verbose_name = _("compliance figure")
+        verbose_name_plural = _("compliance figures")
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "rule", "period_start"], name="compliancestat_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.branch_id} {self.rule_id} {self.period_start}: {self.met}"

@@ -9,8 +9,9 @@ How it works (issue 5 part 6):
   10,000-invitee activity does not hold up the others and batches spread over workers; called inline by
   `reminders_sweep` for tests, benches and the management shell). It writes the send log rows
   (INSERT … ON CONFLICT DO NOTHING via bulk_create(ignore_conflicts=True)), then claims chunks with a
-  conditional UPDATE … WHERE sent_at IS NULL AND (unclaimed OR claim older than the lease), sends the
-  e-mails and text messages of its chunk, and in one transaction writes the in-app notifications and
+  conditional UPDATE … WHERE sent_at IS NULL AND (unclaimed OR claim older than the lease), and in one
+  transaction hands the chunk to `core.notifications.deliver` (each invitee's notification preferences
+  pick the channels; it sends e-mails and text messages, then writes the in-app notifications) and
   marks the chunk sent. Two sweeps racing therefore split the rows between them; a worker that dies
   leaves claimed rows that a later sweep takes over once the lease has expired.
   The one window left: a worker dying after the mail server accepted a chunk and before it was marked
@@ -32,7 +33,6 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -43,8 +43,7 @@ from django.utils.translation import gettext as _
 from activities.choices import CANCELLATION_OFFSET, ActivityStatus
 from activities.models import Activity, ReminderBatch, ReminderLog
 from activities.selectors import activity_invitees
-from core.notifications import notification_build, notifications_save
-from core.sms import SmsMessage, send_sms
+from core.notifications import deliver
 
 logger = logging.getLogger(__name__)
 
@@ -192,34 +191,51 @@ def _claim_chunk(batch: Q, *, now, size: int) -> tuple[uuid.UUID, int, bool]:
     return claim, claimed, True
 
 
+#: ACTIVITIES_REMINDER_CHANNELS and ReminderLog.channels say "inapp"; the notification centre says "in_app".
+_CENTRE_CHANNEL = {"inapp": "in_app", "email": "email", "sms": "sms"}
+_LOG_CHANNEL = {centre: ours for ours, centre in _CENTRE_CHANNEL.items()}
+
+
 def _send_chunk(activity: Activity, offset: int, claim: uuid.UUID, *, now) -> int:
+    """Send one claimed chunk through the notification centre (each invitee's preferences apply) and mark it.
+
+    Members without an active login still get the text message when the kind sends SMS; the centre sends
+    e-mail and SMS before writing the in-app rows, all inside the transaction that marks the chunk sent.
+    """
     rows = list(ReminderLog.objects.filter(claim=claim, sent_at__isnull=True).select_related("member", "member__user"))
-    channels = set(settings.ACTIVITIES_REMINDER_CHANNELS)
+    allowed = {_CENTRE_CHANNEL[c] for c in settings.ACTIVITIES_REMINDER_CHANNELS if c in _CENTRE_CHANNEL}
     title, body = _message(activity, offset)
     url = reverse("activities:my_activities")
     kind = KIND_CANCELLED if offset == CANCELLATION_OFFSET else KIND_REMINDER
-    mails, texts, notes = [], [], []
+    users, phones, guest_phones = [], {}, []
     for row in rows:
         member, user = row.member, row.member.user
-        used = []
-        if "inapp" in channels and user is not None and user.is_active:
-            notes.append(notification_build(recipient_id=user.pk, kind=kind, title=title, body=body, url=url))
-            used.append("inapp")
-        if "email" in channels and user is not None and user.is_active and user.email:
-            mails.append(EmailMessage(subject=title, body=body, to=[user.email]))
-            used.append("email")
-        if "sms" in channels and member.phone_cipher:
-            texts.append(SmsMessage(to=member.phone, text=f"{title} {body}"))
-            used.append("sms")
-        row.channels = ",".join(used)
-    if mails:
-        get_connection(fail_silently=False).send_messages(mails)
-    send_sms(texts)
+        if user is not None and user.is_active:
+            users.append(user)
+            if member.phone_cipher:
+                phones[user.pk] = member.phone
+        elif member.phone_cipher:
+            guest_phones.append(member.phone)
     with transaction.atomic():
-        notifications_save(notes)
+        result = deliver(
+            recipients=users,
+            kind=kind,
+            title=title,
+            body=body,
+            url=url,
+            phones=phones,
+            channels=allowed,
+            guest_phones=guest_phones,
+        )
         by_channels: dict[str, list[int]] = {}
         for row in rows:
-            by_channels.setdefault(row.channels, []).append(row.pk)
+            user = row.member.user
+            if user is not None and user.is_active:
+                used = result.used(user.pk)
+            else:
+                used = result.guest_channels if row.member.phone_cipher else ()
+            key = ",".join(_LOG_CHANNEL[c] for c in used)
+            by_channels.setdefault(key, []).append(row.pk)
         for used, pks in by_channels.items():  # one UPDATE per combination of channels, not per row
             ReminderLog.objects.filter(pk__in=pks).update(sent_at=now, channels=used)
     return len(rows)

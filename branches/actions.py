@@ -5,11 +5,11 @@ import datetime
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -19,6 +19,7 @@ from branches.permissions import clear_scope_cache, in_scope
 from core.audit import audit_record, snapshot
 from core.exceptions import Conflict
 from core.models import ChangeRecord, SyncedModel
+from core.notifications import deliver
 
 BRANCH_FIELDS = [
     "name",
@@ -426,5 +427,5 @@ def _term_reminder_mail(branch: Branch, user, today: datetime.date) -> None:
             "%(subject)s. Please prepare the election (换届) in time; an extension or early election needs "
             "approval and is at most one year."
         ) % {"subject": subject}
-    if user.email:
-        send_mail(subject, body, None, [user.email])
+    url = reverse("branches:branch_detail", kwargs={"pk": branch.pk})
+    deliver(recipients=[user], kind="branches.term_reminder", title=subject, body=body, url=url)

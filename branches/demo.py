@@ -191,9 +191,13 @@ class DemoLogin:
 
 @dataclass
 class DemoResult:
+    """What demo_build made, handed to each app's `demo_extend(demo)` hook (see seed_demo)."""
+
     branches: dict[str, Branch]
     logins: list[DemoLogin]
     created: int = 0
+    #: the demo accounts by username (a real account that has a demo username is left out)
+    users: dict[str, User] = field(default_factory=dict)
 
 
 def _ref(key: str) -> str:
@@ -229,7 +233,8 @@ def demo_build() -> DemoResult:
                 external_ref=_ref(spec.key),
                 **spec.flags,
             )
-            # Member records come with the members app, which keeps these counts; the demo sets them.
+            # Placeholder counts for branches without member records. Where an app's demo_extend adds real
+            # records (members/demo.py), it brings the counts back in line with them.
             Branch.objects.filter(pk=branch.pk).update(member_count=spec.members, full_member_count=spec.full_members)
             created += 1
         branches[spec.key] = branch
@@ -311,7 +316,7 @@ def demo_build() -> DemoResult:
             party_standing_since=since,
         )
         created += 1
-    return DemoResult(branches=branches, logins=logins, created=created)
+    return DemoResult(branches=branches, logins=logins, created=created, users=users)
 
 
 #

@@ -14,6 +14,8 @@ from rest_framework.permissions import BasePermission
 from branches.choices import Role
 
 _ALL_AREAS = ("branches", "units", "members", "transfers", "dues", "activities", "services", "tokens", "roles")
+_ALL_AREAS += ("notices",)  # 党务公开 notices (members/models/notices.py)
+_ALL_AREAS += ("votes",)  # branch votes (members/models/votes.py)
 
 
 def _full(*areas: str) -> set[str]:
@@ -25,7 +27,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(_full(*_ALL_AREAS) | {"services.approve"}),
     Role.OFFICER: frozenset(_full(*_ALL_AREAS) | {"services.approve"}),  # approves hardship aid
     Role.SECRETARY: frozenset(
-        _full("members", "transfers", "dues", "activities", "units") | {"branches.view", "services.view"}
+        _full("members", "transfers", "dues", "activities", "units", "notices", "votes")
+        | {"branches.view", "services.view"}
     ),
     Role.ORGANISER: frozenset(_full("activities") | {"branches.view", "units.view", "members.view"}),
     Role.CASEWORKER: frozenset(_full("services") | {"branches.view", "units.view"}),

@@ -7,8 +7,12 @@ from activities.api.views import ActivityViewSet, AttendanceViewSet
 from branches.api.views import BranchViewSet, UnitViewSet
 from branches.permissions import branch_scope, scope_paths
 from core.api.feed import ChangeFeedView
+from members.api.development import ApplicantViewSet
+from members.api.dues import DuesPaymentViewSet
+from members.api.notices import NoticeViewSet
 from members.api.transfers import TransferViewSet
 from members.api.views import MemberViewSet
+from members.api.votes import VoteViewSet
 from services.api.views import CaseViewSet, StationViewSet, WorkerViewSet
 
 FEED_TYPES = {
@@ -16,6 +20,10 @@ FEED_TYPES = {
     "unit": UnitViewSet,
     "member": MemberViewSet,
     "transfer": TransferViewSet,
+    "applicant": ApplicantViewSet,
+    "dues_payment": DuesPaymentViewSet,
+    "notice": NoticeViewSet,
+    "vote": VoteViewSet,
     "activity": ActivityViewSet,
     "attendance": AttendanceViewSet,
     "worker": WorkerViewSet,

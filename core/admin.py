@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from core.models import AuditEntry, ChangeRecord, User
+from core.models import AuditEntry, ChangeRecord, NotificationPreference, User
 
 
 @admin.register(User)
@@ -39,3 +39,13 @@ class ChangeRecordAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    """Read-mostly: people set their own preferences on /notifications/preferences/."""
+
+    list_display = ("user", "kind", "in_app", "email", "sms", "updated_at")
+    list_filter = ("kind",)
+    search_fields = ("user__username", "kind")
+    raw_id_fields = ("user",)

@@ -364,3 +364,29 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class NotificationPreference(models.Model):
+    """A user's channels for one notification kind, stored only where they differ from the kind's defaults.
+
+    `kind` is a code declared in some app's notifications.py (core/notifications/kinds.py); a channel the
+    kind marks ALWAYS is delivered whatever this row says.
+    """
+
+    user = models.ForeignKey(
+        "core.User", verbose_name=_("user"), on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(_("kind"), max_length=60)
+    in_app = models.BooleanField(_("in the app"))
+    email = models.BooleanField(_("e-mail"))
+    sms = models.BooleanField(_("text message"))
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        # Its index also serves deliver()'s one read per batch: WHERE user_id IN (...) AND kind = ?
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_user_kind_unique")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.kind}"

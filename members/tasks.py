@@ -102,3 +102,48 @@ def dues_reminders_sweep() -> int:
 def dues_reminder_send(member_id: str) -> int:
     """Send one member's arrears warning (arrears computed again, log row claimed, by the action)."""
     return actions.dues_reminder_send(member_id=member_id)
+
+
+#
+# Notices (党务公开): each notice's audience is told once, when its window opens
+#
+@shared_task
+def notices_announce_sweep() -> int:
+    """Every few minutes (beat): queue the announcement of each published notice whose window has opened."""
+    from members.selectors_notices import notices_due_announcement
+
+    due = notices_due_announcement()
+    for notice_id in due:
+        notice_announce.delay(str(notice_id))
+    return len(due)
+
+
+@shared_task
+def notice_announce(notice_id: str) -> int:
+    """Tell one notice's audience (claimed by the action, so it is sent once)."""
+    from members.actions.notices import notice_announce as notice_announce_action
+
+    return notice_announce_action(notice_id=notice_id)
+
+
+#
+# Branch votes: close every vote whose time is up, recording "no quorum" when so
+#
+@shared_task
+def votes_close_sweep() -> int:
+    """Every few minutes (beat): queue the close of each open vote whose closing time has passed."""
+    from members.selectors_votes import votes_due_to_close
+
+    due = votes_due_to_close()
+    for vote_id in due:
+        vote_close_due.delay(str(vote_id))
+    return len(due)
+
+
+@shared_task
+def vote_close_due(vote_id: str) -> str | None:
+    """Close one vote whose time is up and record its result (a vote closed meanwhile is left alone)."""
+    from members.actions.votes import votes_close_due
+
+    vote = votes_close_due(vote_id=vote_id)
+    return vote.outcome if vote else None

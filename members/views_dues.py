@@ -281,10 +281,23 @@ class ArrearsListView(TemplateView):
 
     template_name = "members/dues/arrears_list.html"
 
+    def get(self, request, *args, **kwargs):
+        """`?branch=` narrows the list to one subtree in the user's dues scope (404 outside it)."""
+        self.branch = None
+        if request.GET.get("branch"):
+            try:
+                self.branch = branch_scope(request.user, "dues.view").filter(pk=request.GET["branch"]).first()
+            except ValidationError:
+                self.branch = None
+            if self.branch is None:
+                raise Http404
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
-            rows=dues_arrears(actor=self.request.user),
+            branch=self.branch,
+            rows=dues_arrears(actor=self.request.user, branch=self.branch),
             limit=actions.dues.ARREARS_LIMIT,
             warn=min(actions.dues.ARREARS_WARNINGS),
             can_view=has_perm_anywhere(self.request.user, "dues.view"),

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import SyncedModel, SyncedQuerySet, synced_indexes
-from members import crypto
 from members.choices import Occupation
+from members.sensitive import SensitiveValuesMixin
 from services.choices import (
     AidKind,
     AidStatus,
@@ -125,7 +125,7 @@ class HolidayOverride(models.Model):
 #
 # Workers
 #
-class Worker(SyncedModel):
+class Worker(SensitiveValuesMixin, SyncedModel):
     """A person served (a member or not). One person is one worker: found again by phone or ID number."""
 
     sync_type = "worker"
@@ -159,8 +159,7 @@ class Worker(SyncedModel):
     objects = ScopedManager()
     all_objects = AllScopedManager()
 
-    _phone: str | None = None
-    _citizen_id: str | None = None
+    hash_phone = True
 
     class Meta:
         verbose_name = _("worker")
@@ -190,41 +189,6 @@ class Worker(SyncedModel):
 
     def __str__(self):
         return self.name or self.phone_masked or str(_("Unnamed worker"))
-
-    @property
-    def phone(self) -> str:
-        if self._phone is None:
-            self._phone = crypto.decrypt(self.phone_cipher)
-        return self._phone
-
-    @phone.setter
-    def phone(self, value: str) -> None:
-        """Set a validated, normalised phone number: ciphertext, keyed hash, last four and mask."""
-        value = value or ""
-        self.phone_cipher = crypto.encrypt(value)
-        self.phone_hash = crypto.lookup_hash(value)
-        self.phone_last4 = value[-4:]
-        self.phone_masked = crypto.mask_phone(value)
-        self._phone = value
-
-    @property
-    def citizen_id(self) -> str:
-        if self._citizen_id is None:
-            self._citizen_id = crypto.decrypt(self.citizen_id_cipher)
-        return self._citizen_id
-
-    @citizen_id.setter
-    def citizen_id(self, value: str) -> None:
-        value = value or ""
-        self.citizen_id_cipher = crypto.encrypt(value)
-        self.citizen_id_hash = crypto.lookup_hash(value)
-        self.citizen_id_last4 = value[-4:]
-        self.citizen_id_masked = crypto.mask_citizen_id(value)
-        self._citizen_id = value
-
-    def refresh_from_db(self, *args, **kwargs):
-        self._phone = self._citizen_id = None
-        super().refresh_from_db(*args, **kwargs)
 
 
 #
@@ -593,3 +557,36 @@ class HardshipAid(models.Model):
     @property
     def recipient(self):
         return self.worker or self.member
+
+
+#
+# Dashboard aggregates (config/dashboard/refresh.py writes them; services/stats.py reads them)
+#
+class CaseDayStat(models.Model):
+    """Cases of a subtree of several organisations per local day: opened, resolved (first resolution), rated 1–5.
+
+    Written by `services.stats.case_stats_write` for every branch with sub-organisations, suspected spam left
+    out: one row per day with any of these, and one marker row (`day` empty) saying the branch was counted.
+    Breaches are not stored: a case counts once per month however many deadlines it missed (see case_months).
+    """
+
+    branch = models.ForeignKey("branches.Branch", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"), null=True, blank=True)
+    opened = models.PositiveIntegerField(_("opened"), default=0)
+    resolved = models.PositiveIntegerField(_("resolved"), default=0)
+    rated_1 = models.PositiveIntegerField(default=0)
+    rated_2 = models.PositiveIntegerField(default=0)
+    rated_3 = models.PositiveIntegerField(default=0)
+    rated_4 = models.PositiveIntegerField(default=0)
+    rated_5 = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        verbose_name = _("case figure")
+        verbose_name_plural = _("case figures")
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "day"], name="casedaystat_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.branch_id} {self.day}: {self.opened}/{self.resolved}"

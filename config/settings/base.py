@@ -150,6 +150,8 @@ MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Branchwork <noreply@branchwork.local>")
+# The site's address, for links in e-mails (notifications send site paths; this makes them absolute).
+SITE_URL = env("DJANGO_SITE_URL", default="http://127.0.0.1:8000")
 
 SITE_TITLE = _("Emerging-Sector Party Building Platform")
 
@@ -206,6 +208,14 @@ SPECTACULAR_SETTINGS = {
         "IntakeChannelEnum": "services.choices.IntakeChannel",
         "ReferralStatusEnum": "services.choices.ReferralStatus",
         "WaitingStatusEnum": [("waiting_worker", "waiting_worker"), ("waiting_partner", "waiting_partner")],
+        "NoticeCategoryEnum": "members.models.notices.NoticeCategory",
+        "MemberCategoryEnum": "members.choices.MemberCategory",  # "category" of members and notices
+        "NoticeAudienceEnum": "members.models.notices.NoticeAudience",
+        "NoticeStatusEnum": "members.models.notices.NoticeStatus",
+        "VoteKindEnum": "members.models.votes.VoteKind",
+        "VoteStatusEnum": "members.models.votes.VoteStatus",
+        "VoteOutcomeEnum": "members.models.votes.VoteOutcome",
+        "ThresholdRuleEnum": "members.voting_rules.ThresholdRule",
     },
 }
 
@@ -286,6 +296,30 @@ CELERY_BEAT_SCHEDULE["members-dues-reminders"] = {
     "task": "members.tasks.dues_reminders_sweep",
     "schedule": crontab(minute=5, hour=8),
 }
+# Notices (党务公开): announce notices whose window opened since the last sweep; attachment limits.
+CELERY_BEAT_SCHEDULE["members-notices-announce"] = {
+    "task": "members.tasks.notices_announce_sweep",
+    "schedule": crontab(minute="*/5"),
+}
+NOTICES_ATTACHMENT_MAX_BYTES = env.int("NOTICES_ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+NOTICES_ATTACHMENT_TYPES = [
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+]
+# Branch votes (DOMAIN.md §2, §6): close votes whose time is up; [practice] default thresholds per kind
+# (members.voting_rules.ThresholdRule codes), copied onto each vote when it is created and editable per vote.
+CELERY_BEAT_SCHEDULE["members-votes-close-sweep"] = {
+    "task": "members.tasks.votes_close_sweep",
+    "schedule": crontab(minute="*/5"),
+}
+VOTES_DEFAULT_RULES = {
+    "decision": {"quorum": "more_than_half", "majority": "more_than_half"},
+    "election": {"quorum": "more_than_four_fifths", "majority": "more_than_half"},
+}
 
 LOGGING = {
     "version": 1,
@@ -338,6 +372,9 @@ MEMBERS_MOBILITY = {
     "removal_years": 2,
     "removal_notice_days": 30,
 }
+# Member appraisal (民主评议, DOMAIN.md §4). [practice] default cap on "excellent" as a % of those appraised
+# (each round keeps its own value; grading over it warns, never blocks).
+MEMBERS_APPRAISAL = {"excellent_cap_percent": 30}
 CELERY_BEAT_SCHEDULE["members-transfer-alerts"] = {
     "task": "members.tasks.transfer_alerts_send",
     "schedule": crontab(minute=5, hour=8),
@@ -349,6 +386,13 @@ CELERY_BEAT_SCHEDULE["members-report-in-reminders"] = {
 CELERY_BEAT_SCHEDULE["members-lost-contact-sweep"] = {
     "task": "members.tasks.lost_contact_sweep",
     "schedule": crontab(minute=20, hour=8),
+}
+# Dashboard (config/dashboard/): member-sized figures are recounted into members.BranchStat every 15 minutes.
+# config.dashboard is not an app, so its tasks module is imported explicitly.
+CELERY_IMPORTS = ["config.dashboard.tasks"]
+CELERY_BEAT_SCHEDULE["dashboard-stats-refresh"] = {
+    "task": "config.dashboard.tasks.dashboard_stats_refresh",
+    "schedule": crontab(minute="*/15"),
 }
 
 # Activities (DOMAIN.md §4). [practice] riders' peak hours, local time: offline and hybrid activities in

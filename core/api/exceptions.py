@@ -46,15 +46,28 @@ def django_errors(exc: DjangoValidationError) -> dict:
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 
-def _flatten(detail):
-    """DRF's nested error detail as lists of strings per field (nested objects keep their shape)."""
+def _flatten(detail, prefix: str = "") -> dict:
+    """DRF's error detail as {field: [strings]}; nested fields get dotted names ("reminder_offsets.1").
+
+    API.md promises a list of messages per field, so a list item's or nested object's errors are named by
+    their path rather than kept as nested objects.
+    """
+    out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
-        return {str(k): _flatten(v) for k, v in detail.items()}
+        for key, value in detail.items():
+            for field, messages in _flatten(value, f"{prefix}.{key}" if prefix else str(key)).items():
+                out.setdefault(field, []).extend(messages)
+        return out
+    name = prefix or "non_field_errors"
     if isinstance(detail, list):
-        if all(not isinstance(d, dict | list) for d in detail):
-            return [str(d) for d in detail]
-        return [_flatten(d) for d in detail]
-    return [str(detail)]
+        for index, item in enumerate(detail):
+            if isinstance(item, dict | list):
+                for field, messages in _flatten(item, f"{name}.{index}").items():
+                    out.setdefault(field, []).extend(messages)
+            else:
+                out.setdefault(name, []).append(str(item))
+        return out
+    return {name: [str(detail)]}
 
 
 def error_body(code: str, detail: str, errors: dict | None = None) -> dict:

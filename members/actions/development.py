@@ -34,6 +34,7 @@ from members.models.development import (
 )
 from members.permissions import require_member_scope
 from members.validators import citizen_id_birth_date, citizen_id_sex, validate_citizen_id, validate_phone
+from members.voting_rules import more_than_half
 
 MIN_AGE_YEARS = 18
 
@@ -336,14 +337,14 @@ def assembly_vote_record(
         errors["attendance"] = [
             _("Only %(n)s members of the branch may vote on that date; more cannot be present.") % {"n": entitled}
         ]
-    elif attendance * 2 <= entitled:
+    elif not more_than_half(attendance, entitled):
         errors["attendance"] = [
             _("No quorum: more than half of the %(n)s members entitled to vote must be present (%(present)s were).")
             % {"n": entitled, "present": attendance}
         ]
     if yes + no + abstain > attendance:
         errors["yes"] = [_("There are more votes than voting members present.")]
-    majority = yes * 2 > entitled
+    majority = more_than_half(yes, entitled)
     if not errors and adopted and not majority:
         errors["adopted"] = [
             _("Not adopted: yes votes must be more than half of the %(n)s members entitled to vote.") % {"n": entitled}
@@ -488,11 +489,10 @@ def development_reminder_send(*, applicant_id, kind: str, due_on: datetime.date)
     given) sends nothing. The log row is claimed with a conditional update before sending.
     """
     from django.conf import settings
-    from django.core.mail import send_mail
     from django.urls import reverse
     from django.utils import translation
 
-    from core.notifications import notify
+    from core.notifications import deliver
     from members.models import DevelopmentReminderLog
     from members.selectors_development import applicant_deadlines
 
@@ -518,14 +518,12 @@ def development_reminder_send(*, applicant_id, kind: str, due_on: datetime.date)
                     "name": applicant.name,
                     "date": due_on.isoformat(),
                 }
-            notify(
-                recipient=user,
+            deliver(
+                recipients=[user],
                 kind="members.development_due",
                 title=title,
                 url=reverse("members:applicant_detail", kwargs={"pk": applicant.pk}),
             )
-            if user.email:
-                send_mail(title, title, None, [user.email])
         except Exception:
             DevelopmentReminderLog.objects.filter(pk=log.pk).update(sent_at=None)
             raise

@@ -11,7 +11,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -22,7 +21,7 @@ from branches.models import Branch, RoleAssignment
 from branches.permissions import in_scope
 from core.audit import audit_record
 from core.exceptions import Conflict
-from core.notifications import notify
+from core.notifications import deliver
 from members.actions.mobility import member_contact_touch
 from members.choices import AffiliationKind
 from members.models import DuesAssessment, DuesBracket, DuesPaidMonth, DuesPayment, Member, MonthlyIncome
@@ -443,9 +442,7 @@ def _arrears_message(member: Member, user, unpaid: int, first_unpaid: datetime.d
             "member is treated as having left the party."
         ) % {"month": first_unpaid.strftime("%Y-%m"), "limit": ARREARS_LIMIT}
     url = reverse("members:dues_member", kwargs={"pk": member.pk})
-    notify(recipient=user, kind="members.dues_arrears", title=title, body=body, url=url)
-    if user.email:
-        send_mail(title, body, None, [user.email])
+    deliver(recipients=[user], kind="members.dues_arrears", title=title, body=body, url=url)
 
 
 __all__ = [

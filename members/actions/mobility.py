@@ -21,7 +21,7 @@ from branches.models import Branch
 from branches.permissions import in_scope
 from core.audit import audit_record
 from core.exceptions import Conflict
-from core.notifications import notify
+from core.notifications import deliver
 from members.actions.records import affiliation_add, affiliation_end, member_update
 from members.actions.transfers import branch_keepers
 from members.choices import AffiliationKind, MemberStatus
@@ -259,7 +259,7 @@ def _send_once(*, kind: str, member: Member, period: str, title: str, body: str,
             if not still_due():
                 transaction.set_rollback(True)
                 return sent
-            notify(recipient=user, kind=f"members.{kind}", title=title, body=body, url=url)
+            deliver(recipients=[user], kind=f"members.{kind}", title=title, body=body, url=url)
         sent += 1
     return sent
 

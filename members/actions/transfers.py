@@ -25,7 +25,7 @@ from branches.models import Branch, RoleAssignment
 from branches.permissions import in_scope
 from core.audit import audit_record, snapshot
 from core.exceptions import Conflict
-from core.notifications import notify
+from core.notifications import deliver
 from members import crypto
 from members.actions.records import _adjust_counts, _count_state, member_create, member_delete
 from members.choices import MemberCategory
@@ -560,7 +560,7 @@ def transfer_alert_send(*, transfer_id, kind: str, today: datetime.date | None =
             if not _still_due(fresh, kind, today):
                 transaction.set_rollback(True)
                 return sent
-            notify(recipient=user, kind=f"members.transfer.{kind}", title=title, body=body, url=url)
+            deliver(recipients=[user], kind=f"members.transfer.{kind}", title=title, body=body, url=url)
         sent += 1
     return sent
 

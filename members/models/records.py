@@ -30,7 +30,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import SyncedModel, SyncedQuerySet
-from members import crypto
 from members.choices import (
     CURRENT_STATUSES,
     IMPORT_RUNNING_STATUSES,
@@ -46,6 +45,7 @@ from members.choices import (
     Sex,
 )
 from members.pinyin import name_keys
+from members.sensitive import SensitiveValuesMixin
 from members.validators import citizen_id_birth_date, citizen_id_sex
 
 
@@ -63,25 +63,6 @@ class Platform(models.Model):
 
     def __str__(self):
         return self.name
-
-
-def sensitive_columns(*, citizen_id: str | None = None, phone: str | None = None) -> dict:
-    """Column values for already-validated, normalised values (used by the model and bulk writes)."""
-    out = {}
-    if citizen_id is not None:
-        out.update(
-            citizen_id_cipher=crypto.encrypt(citizen_id),
-            citizen_id_hash=crypto.lookup_hash(citizen_id),
-            citizen_id_last4=citizen_id[-4:],
-            citizen_id_masked=crypto.mask_citizen_id(citizen_id),
-        )
-    if phone is not None:
-        out.update(
-            phone_cipher=crypto.encrypt(phone),
-            phone_last4=phone[-4:],
-            phone_masked=crypto.mask_phone(phone),
-        )
-    return out
 
 
 class MemberQuerySet(SyncedQuerySet):
@@ -119,7 +100,7 @@ class AllMembersManager(models.Manager.from_queryset(MemberQuerySet)):
     pass
 
 
-class Member(SyncedModel):
+class Member(SensitiveValuesMixin, SyncedModel):
     """A party member's record; `branch` is the one formal branch (正式组织关系)."""
 
     sync_type = "member"
@@ -179,8 +160,6 @@ class Member(SyncedModel):
     all_objects = AllMembersManager()
 
     # Plain values, known after a set or a first read; never saved.
-    _citizen_id: str | None = None
-    _phone: str | None = None
 
     class Meta:
         verbose_name = _("member")
@@ -242,39 +221,6 @@ class Member(SyncedModel):
 
     def __str__(self):
         return self.name
-
-    #
-    # Sensitive values
-    #
-    @property
-    def citizen_id(self) -> str:
-        """The plain ID number (decrypted on first read). Callers decide whether it may be shown."""
-        if self._citizen_id is None:
-            self._citizen_id = crypto.decrypt(self.citizen_id_cipher)
-        return self._citizen_id
-
-    @citizen_id.setter
-    def citizen_id(self, value: str) -> None:
-        """Set a validated, normalised ID number: fills ciphertext, hash, last four and mask."""
-        for column, column_value in sensitive_columns(citizen_id=value).items():
-            setattr(self, column, column_value)
-        self._citizen_id = value
-
-    @property
-    def phone(self) -> str:
-        if self._phone is None:
-            self._phone = crypto.decrypt(self.phone_cipher)
-        return self._phone
-
-    @phone.setter
-    def phone(self, value: str) -> None:
-        for column, column_value in sensitive_columns(phone=value or "").items():
-            setattr(self, column, column_value)
-        self._phone = value or ""
-
-    def refresh_from_db(self, *args, **kwargs):
-        self._citizen_id = self._phone = None
-        super().refresh_from_db(*args, **kwargs)
 
     def set_name(self, name: str) -> None:
         """Set the name and its pinyin search keys together."""

@@ -6,7 +6,6 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +17,7 @@ from branches.models import Branch, RoleAssignment
 from branches.permissions import in_scope
 from core.audit import audit_record, snapshot
 from core.exceptions import Conflict
-from core.notifications import notification_build, notifications_save
+from core.notifications import deliver
 from services.choices import (
     CASE_TRANSITIONS,
     CLOCK_STOPPED,
@@ -583,9 +582,7 @@ def follow_up_remind(*, follow_up_id: int) -> bool:
         return True
     title = gettext("Follow-up due for case %(code)s") % {"code": follow_up.case.tracking_code}
     url = reverse("services:case_detail", args=[follow_up.case.pk])
-    notifications_save([notification_build(recipient_id=user.pk, kind="services.follow_up", title=title, url=url)])
-    if user.email:
-        send_mail(title, url, None, [user.email])
+    deliver(recipients=[user], kind="services.follow_up", title=title, url=url)
     return True
 
 
@@ -640,13 +637,7 @@ def breach_escalate(*, breach_id: int) -> bool:
         "due": timezone.localtime(breach.due_at).strftime("%Y-%m-%d %H:%M"),
     }
     url = reverse("services:case_detail", args=[case.pk])
-    notifications_save(
-        notification_build(recipient_id=u.pk, kind="services.breach", title=title, body=body, url=url)
-        for u in recipients
-    )
-    emails = [u.email for u in recipients if u.email]
-    if emails:
-        send_mail(title, f"{body}\n{url}", None, emails)
+    deliver(recipients=recipients, kind="services.breach", title=title, body=body, url=url)
     audit_record(
         actor=None,
         obj=case,

@@ -187,3 +187,20 @@ def test_api_schema_and_docs_render_without_cdn(client):
         assert "/static/drf_spectacular_sidecar/" in html
         assert "https://" not in html
         assert "http://" not in html
+
+
+def test_nested_validation_errors_are_named_by_their_path():
+    from rest_framework import exceptions as drf_exceptions
+
+    from core.api.exceptions import exception_handler
+
+    exc = drf_exceptions.ValidationError(
+        {"reminder_offsets": {1: ["Too far."]}, "options": [{}, {"name": ["Required."]}], "title": ["Blank."]}
+    )
+    response = exception_handler(exc, {})
+
+    assert response.data["errors"] == {
+        "reminder_offsets.1": ["Too far."],
+        "options.1.name": ["Required."],
+        "title": ["Blank."],
+    }

@@ -93,6 +93,21 @@ def test_arrears_page(client, member, secretary):
     assert member.name in response.content.decode()
 
 
+def test_arrears_page_narrows_to_a_branch_in_scope(client, member, branch_tree, role_at):
+    officer = role_at(branch_tree["delivery"], Role.OFFICER)
+    client.force_login(officer)
+    url = reverse("members:dues_arrears")
+
+    inside = client.get(url, {"branch": branch_tree["station_a"].pk})
+    sibling = client.get(url, {"branch": branch_tree["station_b"].pk})
+    outside = client.get(url, {"branch": branch_tree["building"].pk})
+
+    assert member.name in inside.content.decode()
+    assert member.name not in sibling.content.decode()
+    assert outside.status_code == HTTPStatus.NOT_FOUND
+    assert client.get(url, {"branch": "not-a-uuid"}).status_code == HTTPStatus.NOT_FOUND
+
+
 def test_reduction_request_and_upper_decision(client, member, secretary, branch_tree, role_at):
     client.force_login(secretary)
     url = reverse("members:dues_reduce", kwargs={"pk": member.pk, "year": THIS_MONTH.year})

@@ -1,16 +1,37 @@
 """`manage.py seed_demo [--branches N --members N --seed S]`: demo or benchmark data, idempotent."""
 
+from importlib import import_module
+
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import module_has_submodule
 from django.utils.translation import gettext as _
 
-from branches.demo import demo_build, totp_code_now, tree_build
+from branches.demo import DemoResult, demo_build, totp_code_now, tree_build
+
+
+def demo_extend_all(demo: DemoResult) -> int:
+    """Let each installed app add its own demo data: `<app>.demo.demo_extend(demo)`, if the app has one.
+
+    The branches app never imports the apps that hang on the tree (STYLE.md §1b); they plug in here
+    instead. Each hook must be idempotent and returns how many records it created (None counts as 0).
+    """
+    created = 0
+    for app_config in apps.get_app_configs():
+        if not module_has_submodule(app_config.module, "demo"):
+            continue
+        extend = getattr(import_module(f"{app_config.name}.demo"), "demo_extend", None)
+        if callable(extend):
+            created += extend(demo) or 0
+    return created
 
 
 class Command(BaseCommand):
     help = _(
         "Create a demo organisation with users for every role (idempotent). With --branches N, also add a "
-        "generated tree of N organisations under the demo district for benchmarks. Member records come with "
-        "the members app; until then --members only sets the branches' member counts."
+        "generated tree of N organisations under the demo district for benchmarks. Each app adds its own demo "
+        "records (members, notices, votes, appraisal, dues); --members only sets the generated branches' "
+        "member counts."
     )
 
     def add_arguments(self, parser):
@@ -24,7 +45,7 @@ class Command(BaseCommand):
             "--members",
             type=int,
             default=None,
-            help=_("Members spread over the generated branches (counts only, until the members app exists)."),
+            help=_("Member counts spread over the generated branches (counts only, no member records)."),
         )
         parser.add_argument("--seed", type=int, default=1, help=_("Seed of the generated tree."))
 
@@ -37,6 +58,7 @@ class Command(BaseCommand):
             raise CommandError(_("--members needs --branches: members are spread over the generated branches."))
 
         demo = demo_build()
+        demo.created += demo_extend_all(demo)
         self.stdout.write(_("Demo organisation ready (%(n)d records created).") % {"n": demo.created})
         if branches:
             result = tree_build(root=demo.branches["district"], count=branches, seed=seed, members=members)

@@ -1,4 +1,4 @@
-"""Reads and writes of in-app notifications (core.Notification), shared by every app."""
+"""Reads and writes of in-app notifications (core.Notification): the centre's list, the badge, marking read."""
 
 from collections.abc import Iterable
 
@@ -18,13 +18,14 @@ def notifications_save(notifications: Iterable[Notification]) -> list[Notificati
 
 
 def notify(*, recipient, kind: str, title: str, body: str = "", url: str = "") -> Notification:
-    """Send one in-app notification."""
+    """Write one in-app notification, ignoring preferences. Apps send through `deliver()` instead."""
     notification = notification_build(recipient_id=recipient.pk, kind=kind, title=title, body=body, url=url)
     notification.save()
     return notification
 
 
 def notification_list(*, user) -> QuerySet[Notification]:
+    """The user's own notifications (never anyone else's), newest first."""
     return Notification.objects.filter(recipient=user)
 
 
@@ -34,7 +35,11 @@ def unread_count(*, user) -> int:
 
 
 def notifications_mark_read(*, user, pks=None) -> int:
-    """Mark the user's notifications (all, or those in `pks`) read; returns how many changed."""
+    """Mark the user's notifications (all, or those in `pks`) read; returns how many changed.
+
+    Ids of other users' notifications are ignored (the filter is on the recipient), so nobody can
+    touch someone else's inbox by guessing ids.
+    """
     rows = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if pks is not None:
         rows = rows.filter(pk__in=pks)
