@@ -1,7 +1,7 @@
 """Checking uploaded files by their content: size limit, type from the first bytes, name that agrees with it.
 
-Shared by apps that accept attachments and may not import one another (members' notices; services keeps
-its own older copy in services/actions/cases.py). The browser's claimed type and the file name alone are
+Shared by apps that accept attachments and may not import one another (members' notices, services' case
+attachments). The browser's claimed type and the file name alone are
 never trusted: an executable renamed `.pdf` is refused because its bytes do not start like a PDF.
 """
 

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
+from core.pagination import KeysetPage, keyset_paginate
 from members.choices import MemberStatus
 from members.models import DuesAssessment, DuesPaidMonth, DuesPayment, Member
 
@@ -69,29 +70,112 @@ class Arrears:
     first_unpaid: datetime.date | None
 
 
-def dues_arrears(*, actor, branch=None, today: datetime.date | None = None, minimum: int = 1) -> list[Arrears]:
-    """Members in scope (in normal standing, at branches that collect dues) with `minimum`+ unpaid months.
+#
+# Arrears in SQL
+#
+def _last_month(today: datetime.date) -> datetime.date:
+    return today.replace(day=1) - relativedelta(months=1)
 
-    Two queries: the members, then their paid months in the look-back window. Worst first.
+
+def _unpaid_for_at_least(months: int, *, today: datetime.date) -> Q:
+    """Members with `months`+ consecutive unpaid months up to last month, as `_count_unpaid` counts them.
+
+    ⇔ no paid month among the last `months` months (a NOT EXISTS probe on the (member, month) unique
+    index) and joined no later than the first of them (a member counts the month they joined in).
+    `months` must lie in 1..LOOKBACK_MONTHS (the count is capped there).
+    """
+    last = _last_month(today)
+    first = last - relativedelta(months=months - 1)
+    paid = DuesPaidMonth.objects.filter(member_id=OuterRef("pk"), month__gte=first, month__lte=last)
+    return Q(~Exists(paid), joined_on__lt=first + relativedelta(months=1))
+
+
+def arrears_band_bounds(band: str) -> tuple[int, int | None]:
+    """(fewest, first excluded) unpaid months of a dashboard arrears band (members.stats.ARREARS_BANDS)."""
+    from members.actions.dues import ARREARS_LIMIT, ARREARS_WARNINGS
+
+    warn = min(ARREARS_WARNINGS)
+    bounds = {"owing": (1, warn), "warned": (warn, ARREARS_LIMIT), "over_limit": (ARREARS_LIMIT, None)}
+    if band not in bounds:
+        raise ValueError(f"Unknown arrears band {band!r}.")
+    return bounds[band]
+
+
+def dues_arrears_list(
+    *,
+    actor,
+    branch=None,
+    today: datetime.date | None = None,
+    minimum: int = 1,
+    below: int | None = None,
+):
+    """Members in scope (normal standing, at branches that collect dues) with `minimum` or more, and fewer
+    than `below` (if given), consecutive unpaid months up to last month: a QuerySet, filtered in SQL.
+
+    `branch` narrows to its subtree (the caller checks it is in scope). The exact count per member is
+    left to `_with_arrears`, for the rows actually shown.
     """
     today = today or timezone.localdate()
     members = dues_member_list(actor=actor).filter(status=MemberStatus.NORMAL, branch__is_temporary=False)
     if branch is not None:
         members = members.filter(branch__path__startswith=branch.path)
-    members = list(members.order_by("branch__path", "name"))
+    if minimum > LOOKBACK_MONTHS or (below is not None and below <= max(minimum, 0)):
+        return members.none()
+    if minimum >= 1:  # 0 or less: everyone, as `_count_unpaid` never counts below 0
+        members = members.filter(_unpaid_for_at_least(minimum, today=today))
+    if below is not None and below <= LOOKBACK_MONTHS:
+        members = members.exclude(_unpaid_for_at_least(below, today=today))
+    return members
+
+
+def _with_arrears(members: list[Member], *, today: datetime.date) -> list[Arrears]:
+    """Each member with the exact unpaid count and first unpaid month; one query for all their paid months."""
     window = today.replace(day=1) - relativedelta(months=LOOKBACK_MONTHS)
     paid: dict = defaultdict(set)
-    for member_id, month in DuesPaidMonth.objects.filter(
-        member_id__in=[m.pk for m in members], month__gte=window
-    ).values_list("member_id", "month"):
-        paid[member_id].add(month)
-    rows = []
-    for member in members:
-        unpaid, first = _count_unpaid(paid[member.pk], since=member.joined_on, today=today)
-        if unpaid >= minimum:
-            rows.append(Arrears(member, unpaid, first))
+    if members:
+        for member_id, month in DuesPaidMonth.objects.filter(
+            member_id__in=[m.pk for m in members], month__gte=window
+        ).values_list("member_id", "month"):
+            paid[member_id].add(month)
+    return [Arrears(m, *_count_unpaid(paid[m.pk], since=m.joined_on, today=today)) for m in members]
+
+
+def dues_arrears(*, actor, branch=None, today: datetime.date | None = None, minimum: int = 1) -> list[Arrears]:
+    """Every member of `dues_arrears_list` with their unpaid months, worst first (then branch, name).
+
+    Two queries: the members, then their paid months in the look-back window. For whole lists that are
+    known to be small (a branch, a test); the page shows `dues_arrears_page`.
+    """
+    today = today or timezone.localdate()
+    members = dues_arrears_list(actor=actor, branch=branch, today=today, minimum=minimum)
+    rows = _with_arrears(list(members.order_by("branch__path", "name", "id")), today=today)
     rows.sort(key=lambda r: -r.unpaid)
     return rows
+
+
+#: The arrears page's order: the member list's default (pinyin, then id), walked on the name_pinyin index.
+ARREARS_PAGE_ORDERING = ("name_pinyin", "id")
+
+
+def dues_arrears_page(
+    *,
+    actor,
+    branch=None,
+    today: datetime.date | None = None,
+    minimum: int = 1,
+    below: int | None = None,
+    cursor: str | None = None,
+    per_page: int = 50,
+) -> KeysetPage:
+    """One keyset page of `dues_arrears_list`, its rows as `Arrears`: two queries whatever the list's size.
+
+    Raises InvalidCursor for a cursor that cannot be read (the view then shows the first page).
+    """
+    today = today or timezone.localdate()
+    members = dues_arrears_list(actor=actor, branch=branch, today=today, minimum=minimum, below=below)
+    page = keyset_paginate(members, ordering=ARREARS_PAGE_ORDERING, cursor=cursor, per_page=per_page)
+    page.object_list = _with_arrears(page.object_list, today=today)
+    return page
 
 
 def dues_reminders_due(*, today: datetime.date | None = None) -> list:

@@ -24,12 +24,15 @@ from branches.permissions import branch_scope, has_perm_anywhere, in_scope
 from branches.views import add_action_error
 from core.audit import audit_record
 from core.exceptions import Conflict
+from core.pagination import InvalidCursor, page_query
 from members import actions
 from members.choices import AffiliationKind
 from members.models import DuesAssessment, Member
 from members.models.dues import DuesBaseKind, PaymentMethod, ReductionStatus
 from members.selectors_dues import (
-    dues_arrears,
+    LOOKBACK_MONTHS,
+    arrears_band_bounds,
+    dues_arrears_page,
     dues_member_list,
     dues_report_total,
     dues_yearly_report,
@@ -94,6 +97,34 @@ class PaymentForm(forms.Form):
     def __init__(self, *args, branches, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = branches
+
+
+class ArrearsFilterForm(forms.Form):
+    """Which arrears to list: a dashboard band (`?band=`) and/or at least `?minimum=` months."""
+
+    band = forms.ChoiceField(label=gettext_lazy("Months unpaid"), required=False)
+    minimum = forms.IntegerField(
+        label=gettext_lazy("At least (months)"), min_value=1, max_value=LOOKBACK_MONTHS, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        warn, limit = min(actions.dues.ARREARS_WARNINGS), actions.dues.ARREARS_LIMIT
+        self.fields["band"].choices = [
+            ("", _("Any")),
+            ("owing", _("%(low)s–%(high)s months") % {"low": 1, "high": warn - 1}),
+            ("warned", _("%(low)s–%(high)s months (warned)") % {"low": warn, "high": limit - 1}),
+            ("over_limit", _("%(limit)s months or more") % {"limit": limit}),
+        ]
+
+    def bounds(self) -> tuple[int, int | None]:
+        """(fewest, first excluded) unpaid months; both filters together keep the narrower range."""
+        minimum, below = 1, None
+        if self.cleaned_data.get("band"):
+            minimum, below = arrears_band_bounds(self.cleaned_data["band"])
+        if self.cleaned_data.get("minimum"):
+            minimum = max(minimum, self.cleaned_data["minimum"])
+        return minimum, below
 
 
 #
@@ -277,9 +308,14 @@ class PaymentCreateView(FormView):
 
 
 class ArrearsListView(TemplateView):
-    """Members with unpaid months in the user's scope, worst first, with the warning stages marked."""
+    """Members with unpaid months in the user's scope, a keyset page at a time, with the warning stages marked.
+
+    Filtered in SQL (`dues_arrears_list`), ordered like the member list (pinyin, id): no count, no offset,
+    the same queries on page 1 and page 1,000.
+    """
 
     template_name = "members/dues/arrears_list.html"
+    per_page = 50
 
     def get(self, request, *args, **kwargs):
         """`?branch=` narrows the list to one subtree in the user's dues scope (404 outside it)."""
@@ -295,12 +331,26 @@ class ArrearsListView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        request = self.request
+        form = ArrearsFilterForm(request.GET)
+        page = None
+        if form.is_valid():
+            minimum, below = form.bounds()
+            params = {"actor": request.user, "branch": self.branch, "minimum": minimum, "below": below}
+            try:
+                page = dues_arrears_page(**params, cursor=request.GET.get("cursor"), per_page=self.per_page)
+            except InvalidCursor:
+                page = dues_arrears_page(**params, cursor=None, per_page=self.per_page)
         context.update(
             branch=self.branch,
-            rows=dues_arrears(actor=self.request.user, branch=self.branch),
+            form=form,
+            page=page,
+            rows=page.object_list if page else [],
+            next_url=page_query(request.GET, page.next_cursor) if page and page.has_next else None,
+            previous_url=page_query(request.GET, page.previous_cursor) if page and page.has_previous else None,
             limit=actions.dues.ARREARS_LIMIT,
             warn=min(actions.dues.ARREARS_WARNINGS),
-            can_view=has_perm_anywhere(self.request.user, "dues.view"),
+            can_view=has_perm_anywhere(request.user, "dues.view"),
         )
         return context
 

@@ -316,7 +316,10 @@ def _arrears_table(branch, stats, as_of) -> Table:
         key="dues_arrears",
         title=_("Dues arrears"),
         columns=[_("Consecutive unpaid months"), _("Members")],
-        rows=[Row([labels[key], arrears.get(key, 0)], url) for key in member_stats.ARREARS_BANDS],
+        rows=[
+            Row([labels[key], arrears.get(key, 0)], _url("members:dues_arrears", branch=branch.pk, band=key))
+            for key in member_stats.ARREARS_BANDS
+        ],
         note=_not_refreshed_note(as_of)
         or _("Six consecutive months unpaid without reason count as leaving the party."),
         url=url,

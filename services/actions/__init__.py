@@ -28,7 +28,6 @@ from services.actions.cases import (
     referral_create,
     referral_set_status,
     sla_hours,
-    sniff_content_type,
 )
 from services.actions.stations import (
     aid_create,
@@ -78,7 +77,6 @@ __all__ = [
     "referral_create",
     "referral_set_status",
     "sla_hours",
-    "sniff_content_type",
     "station_create",
     "station_delete",
     "station_update",

@@ -18,6 +18,7 @@ from branches.permissions import in_scope
 from core.audit import audit_record, snapshot
 from core.exceptions import Conflict
 from core.notifications import deliver
+from core.uploads import EXTENSIONS, validate_upload
 from services.choices import (
     CASE_TRANSITIONS,
     CLOCK_STOPPED,
@@ -405,45 +406,14 @@ def case_note_add(*, actor, case: Case, body: str, is_public: bool = False) -> C
     return event
 
 
-_SIGNATURES = (
-    (b"\xff\xd8\xff", "image/jpeg", (".jpg", ".jpeg")),
-    (b"\x89PNG\r\n\x1a\n", "image/png", (".png",)),
-    (b"%PDF-", "application/pdf", (".pdf",)),
-)
-
-
-def sniff_content_type(head: bytes) -> str | None:
-    """The file's type from its first bytes (never from its name or the browser's claim)."""
-    for magic, content_type, _ext in _SIGNATURES:
-        if head.startswith(magic):
-            return content_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-_EXTENSIONS = {ct: exts for _m, ct, exts in _SIGNATURES} | {"image/webp": (".webp",)}
-
-
 @transaction.atomic
 def case_attach(*, actor, case: Case, upload, is_public: bool = False) -> CaseEvent:
     """Attach a photo or PDF: size limited, type recognised by content, and the name must agree with it
     (an executable renamed .jpg is refused)."""
     require_services_scope(actor, case.branch)
-    if upload.size > settings.SERVICES_ATTACHMENT_MAX_BYTES:
-        limit = settings.SERVICES_ATTACHMENT_MAX_BYTES // (1024 * 1024)
-        raise ValidationError({"file": _("The file is larger than %(limit)d MB.") % {"limit": limit}})
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    detected = sniff_content_type(head)
-    name = (upload.name or "").rsplit("/", 1)[-1][:200]
-    if (
-        detected is None
-        or detected not in settings.SERVICES_ATTACHMENT_TYPES
-        or not name.lower().endswith(_EXTENSIONS[detected])
-    ):
-        raise ValidationError({"file": _("Attach a photo (JPEG, PNG, WebP) or a PDF document.")})
+    name, detected = validate_upload(
+        upload, allowed_types=settings.SERVICES_ATTACHMENT_TYPES, max_bytes=settings.SERVICES_ATTACHMENT_MAX_BYTES
+    )
     event = CaseEvent(
         case=case,
         kind=CaseEventKind.ATTACHMENT,
@@ -453,7 +423,7 @@ def case_attach(*, actor, case: Case, upload, is_public: bool = False) -> CaseEv
         file_size=upload.size,
         content_type=detected,
     )
-    event.file.save(f"{event.pk.hex}{_EXTENSIONS[detected][0]}", upload, save=False)
+    event.file.save(f"{event.pk.hex}{EXTENSIONS[detected][0]}", upload, save=False)
     event.save()
     case.save(update_fields=[])
     audit_record(actor=actor, obj=case, action="services.case.attached", data={"event": str(event.pk)})

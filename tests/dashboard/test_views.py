@@ -105,6 +105,16 @@ def test_dashboard_rows_link_to_the_lists_behind_them(client, world, role_at):
     assert tables["lost_contact"].url == f"{reverse('members:lost_contact_report')}?branch={tree['delivery'].pk}"
     assert tables["dues_arrears"].url == f"{reverse('members:dues_arrears')}?branch={tree['delivery'].pk}"
     assert client.get(tables["dues_arrears"].url).status_code == HTTPStatus.OK
+    bands = {row.cells[0]: row.url for row in tables["dues_arrears"].rows}
+    assert bands["6 months or more"] == (
+        f"{reverse('members:dues_arrears')}?branch={tree['delivery'].pk}&band=over_limit"
+    )
+    over_limit = client.get(bands["6 months or more"]).content.decode()
+    assert world["members"]["b1"].name in over_limit
+    assert world["members"]["a2"].name not in over_limit
+    warned = client.get(bands["3–5 months (warned)"]).content.decode()
+    assert world["members"]["a2"].name in warned
+    assert world["members"]["b1"].name not in warned
     assert tables["cases_by_month"].rows[-1].url.startswith(reverse("services:reports"))
     assert tables["study_hours"].url.startswith(reverse("activities:branch_study_hours"))
     html = client.get(URL, {"branch": tree["delivery"].pk}).content.decode()

@@ -1,6 +1,7 @@
 """Dues rules: brackets, bases, reductions with approval, payments and their refusals, arrears, reminders."""
 
 import datetime
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -23,8 +24,17 @@ from members.actions import (
     member_update,
     monthly_income_record,
 )
-from members.models import DuesBracket, DuesPaidMonth, DuesPayment, DuesReminderLog, MemberContact
-from members.selectors_dues import dues_arrears, dues_reminders_due, dues_yearly_report, member_arrears
+from members.models import DuesBracket, DuesPaidMonth, DuesPayment, DuesReminderLog, Member, MemberContact
+from members.selectors_dues import (
+    LOOKBACK_MONTHS,
+    arrears_band_bounds,
+    dues_arrears,
+    dues_arrears_list,
+    dues_reminders_due,
+    dues_yearly_report,
+    member_arrears,
+)
+from members.stats import ARREARS_BANDS
 from tests.members.dev_helpers import seeded
 from tests.members.factories import MemberFactory
 
@@ -359,3 +369,129 @@ def test_reminder_not_sent_for_temporary_branch(member, secretary, branch):
     branch.save()
     assert member.pk not in dues_reminders_due(today=TODAY)
     assert dues_reminder_send(member_id=member.pk, today=TODAY) == 0
+
+
+#
+# Arrears in SQL (`dues_arrears_list`) against the count in Python (`_count_unpaid`)
+#
+_receipts = itertools.count(1)
+
+
+def paid_months(member, *months) -> None:
+    """Months marked paid directly (the payment rules, which refuse most of these months, are tested above)."""
+    for month in months:
+        payment = DuesPayment.objects.create(
+            member=member,
+            branch=member.branch,
+            period_from=month,
+            period_to=month,
+            amount=Decimal("1.00"),
+            method="cash",
+            receipt_number=f"X{next(_receipts)}",
+            receipt_year=TODAY.year,
+            paid_on=TODAY,
+        )
+        DuesPaidMonth.objects.create(member=member, month=month, payment=payment)
+
+
+@pytest.fixture
+def arrears_cases(branch):
+    """Members whose unpaid months (as `_count_unpaid` counts them) are known, keyed by what they show."""
+    new = {
+        "never_paid": MemberFactory(branch=branch, joined_on=D(2015, 7, 1)),
+        "paid_last_month": MemberFactory(branch=branch, joined_on=D(2015, 7, 1)),
+        "gap_of_three": MemberFactory(branch=branch, joined_on=D(2015, 7, 1)),
+        "gap_then_older_gap": MemberFactory(branch=branch, joined_on=D(2015, 7, 1)),
+        "paid_ahead_only": MemberFactory(branch=branch, joined_on=D(2015, 7, 1)),
+        "joined_mid_last_month": MemberFactory(branch=branch, joined_on=months_ago(1) + datetime.timedelta(days=14)),
+        "joined_this_month": MemberFactory(branch=branch, joined_on=THIS_MONTH),
+        "joined_late_three_months_ago": MemberFactory(
+            branch=branch, joined_on=months_ago(3) + datetime.timedelta(days=20)
+        ),
+        "joined_on_the_window_edge": MemberFactory(branch=branch, joined_on=months_ago(24)),
+        "joined_inside_the_window": MemberFactory(branch=branch, joined_on=months_ago(23)),
+        "paid_at_the_window_edge": MemberFactory(branch=branch, joined_on=D(2015, 7, 1)),
+        "paid_beyond_the_window": MemberFactory(branch=branch, joined_on=D(2015, 7, 1)),
+    }
+    paid_months(new["paid_last_month"], months_ago(1))
+    paid_months(new["gap_of_three"], months_ago(4), months_ago(5))
+    paid_months(new["gap_then_older_gap"], months_ago(3), months_ago(9))
+    paid_months(new["paid_ahead_only"], THIS_MONTH, months_ago(-2), months_ago(6))
+    paid_months(new["paid_at_the_window_edge"], months_ago(24))
+    paid_months(new["paid_beyond_the_window"], months_ago(25))
+    return new
+
+
+def test_arrears_cases_count_as_expected(arrears_cases):
+    counted = {key: member_arrears(member=m, today=TODAY)[0] for key, m in arrears_cases.items()}
+    assert counted == {
+        "never_paid": 24,
+        "paid_last_month": 0,
+        "gap_of_three": 3,
+        "gap_then_older_gap": 2,
+        "paid_ahead_only": 5,
+        "joined_mid_last_month": 1,
+        "joined_this_month": 0,
+        "joined_late_three_months_ago": 3,
+        "joined_on_the_window_edge": 24,
+        "joined_inside_the_window": 23,
+        "paid_at_the_window_edge": 23,
+        "paid_beyond_the_window": 24,
+    }
+
+
+def test_arrears_sql_filter_agrees_with_the_count_for_every_threshold(arrears_cases, secretary):
+    counted = {m.pk: member_arrears(member=m, today=TODAY)[0] for m in arrears_cases.values()}
+    for minimum in range(1, LOOKBACK_MONTHS + 2):
+        listed = set(dues_arrears_list(actor=secretary, today=TODAY, minimum=minimum).values_list("pk", flat=True))
+        assert listed == {pk for pk, n in counted.items() if n >= minimum}, minimum
+        for below in (minimum + 1, minimum + 3, LOOKBACK_MONTHS + 1):
+            listed = set(
+                dues_arrears_list(actor=secretary, today=TODAY, minimum=minimum, below=below).values_list(
+                    "pk", flat=True
+                )
+            )
+            assert listed == {pk for pk, n in counted.items() if minimum <= n < below}, (minimum, below)
+
+
+def test_arrears_full_list_matches_the_per_member_count(arrears_cases, secretary):
+    rows = dues_arrears(actor=secretary, today=TODAY)
+    expected = {m.pk: member_arrears(member=m, today=TODAY) for m in arrears_cases.values()}
+    assert {r.member.pk: (r.unpaid, r.first_unpaid) for r in rows} == {
+        pk: value for pk, value in expected.items() if value[0] >= 1
+    }
+    assert [r.unpaid for r in rows] == sorted((r.unpaid for r in rows), reverse=True)
+
+
+def test_arrears_bands_split_the_list(arrears_cases, secretary):
+    everyone = set(dues_arrears_list(actor=secretary, today=TODAY).values_list("pk", flat=True))
+    bands = {}
+    for band in ARREARS_BANDS:
+        minimum, below = arrears_band_bounds(band)
+        bands[band] = set(
+            dues_arrears_list(actor=secretary, today=TODAY, minimum=minimum, below=below).values_list("pk", flat=True)
+        )
+    assert bands["owing"] == {arrears_cases[k].pk for k in ("gap_then_older_gap", "joined_mid_last_month")}
+    assert bands["warned"] == {
+        arrears_cases[k].pk for k in ("gap_of_three", "paid_ahead_only", "joined_late_three_months_ago")
+    }
+    assert bands["owing"] | bands["warned"] | bands["over_limit"] == everyone
+    assert not (bands["owing"] & bands["warned"])
+    assert not (bands["warned"] & bands["over_limit"])
+    assert bands["over_limit"] == {
+        pk for pk in everyone if member_arrears(member=Member.objects.get(pk=pk), today=TODAY)[0] >= 6
+    }
+    with pytest.raises(ValueError, match="Unknown arrears band"):
+        arrears_band_bounds("late")
+
+
+def test_arrears_list_only_normal_members_in_scope(arrears_cases, secretary, branch, branch_tree, role_at):
+    sibling = MemberFactory(branch=branch_tree["station_b"], joined_on=D(2015, 7, 1))
+    suspended = arrears_cases["never_paid"]
+    Member.objects.filter(pk=suspended.pk).update(status="suspended")
+    listed = set(dues_arrears_list(actor=secretary, today=TODAY).values_list("pk", flat=True))
+    assert suspended.pk not in listed
+    assert sibling.pk not in listed
+    assert set(Member.objects.filter(pk__in=listed).values_list("branch", flat=True)) == {branch.pk}
+    outsider = role_at(branch_tree["station_b"], Role.SECRETARY)
+    assert set(dues_arrears_list(actor=outsider, today=TODAY).values_list("pk", flat=True)) == {sibling.pk}

@@ -1,11 +1,14 @@
 """Dues pages: member dues, forms with errors in place, arrears list, yearly report and its XLSX."""
 
 import datetime
+import re
 from decimal import Decimal
+from html import unescape
 from http import HTTPStatus
 from io import BytesIO
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -14,11 +17,14 @@ from branches.choices import Role
 from core.models import AuditEntry
 from members.actions import dues_assess, dues_payment_record
 from members.models import DuesPayment
+from members.views_dues import ArrearsListView
 from tests.members.dev_helpers import seeded
 from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 THIS_MONTH = timezone.localdate().replace(day=1)
+#: Session, user, role grants, the `?branch=` lookup, the page of members, their paid months, unread notifications.
+ARREARS_PAGE_QUERIES = 7
 
 
 @pytest.fixture(autouse=True)
@@ -147,3 +153,90 @@ def test_report_of_branch_outside_scope_is_404(client, member, branch_tree, role
     client.force_login(role_at(branch_tree["station_b"], Role.SECRETARY))
     response = client.get(reverse("members:dues_report"), {"branch": branch_tree["station_a"].pk})
     assert response.status_code == 404
+
+
+#
+# Arrears page: bands, keyset pages, scope, queries
+#
+def _listed(html: str) -> list[str]:
+    """Member ids in the arrears table, in page order (names repeat in the factories; ids don't)."""
+    table = html.split('id="arrears-table"')[1].split("</table>")[0] if 'id="arrears-table"' in html else ""
+    return re.findall(r'href="/members/([0-9a-f-]{36})/dues/"', table)
+
+
+def _never_paid(branch, n: int) -> list:
+    return [MemberFactory(branch=branch, joined_on=datetime.date(2015, 7, 1)) for _ in range(n)]
+
+
+def test_arrears_page_band_and_minimum_filters(client, member, secretary, branch):
+    month = THIS_MONTH - relativedelta(months=1)
+    recent = MemberFactory(branch=branch, joined_on=month)  # 1 month unpaid: owing
+    client.force_login(secretary)
+    url = reverse("members:dues_arrears")
+
+    assert set(_listed(client.get(url).content.decode())) == {str(member.pk), str(recent.pk)}
+    assert _listed(client.get(url, {"band": "owing"}).content.decode()) == [str(recent.pk)]
+    assert _listed(client.get(url, {"band": "over_limit"}).content.decode()) == [str(member.pk)]
+    assert _listed(client.get(url, {"band": "warned"}).content.decode()) == []
+    assert _listed(client.get(url, {"minimum": "2"}).content.decode()) == [str(member.pk)]
+    assert _listed(client.get(url, {"band": "owing", "minimum": "2"}).content.decode()) == []
+
+
+def test_arrears_page_rejects_bad_filters_clearly(client, member, secretary):
+    client.force_login(secretary)
+    url = reverse("members:dues_arrears")
+    for params in ({"band": "late"}, {"minimum": "0"}, {"minimum": "25"}, {"minimum": "many"}):
+        response = client.get(url, params)
+        assert response.status_code == HTTPStatus.OK
+        html = response.content.decode()
+        assert 'class="errorlist"' in html, params
+        assert _listed(html) == [], params
+        assert 'id="arrears-empty"' not in html
+
+
+def test_arrears_page_walks_every_row_once(client, secretary, branch, monkeypatch):
+    members = _never_paid(branch, 7)
+    monkeypatch.setattr(ArrearsListView, "per_page", 3)
+    client.force_login(secretary)
+    url = reverse("members:dues_arrears") + "?band=over_limit"
+    seen, pages = [], 0
+    while url:
+        html = client.get(url).content.decode()
+        seen += _listed(html)
+        pages += 1
+        found = re.search(r'href="([^"]+)" rel="next"', html)
+        url = reverse("members:dues_arrears") + unescape(found.group(1)) if found else None
+    assert pages == 3
+    assert len(seen) == len(set(seen)) == 7
+    assert set(seen) == {str(m.pk) for m in members}
+
+
+def test_arrears_page_bad_cursor_shows_the_first_page(client, secretary, branch, monkeypatch):
+    _never_paid(branch, 3)
+    monkeypatch.setattr(ArrearsListView, "per_page", 2)
+    client.force_login(secretary)
+    response = client.get(reverse("members:dues_arrears"), {"cursor": "not-a-cursor"})
+    assert response.status_code == HTTPStatus.OK
+    assert len(_listed(response.content.decode())) == 2
+    assert 'id="arrears-page-next"' in response.content.decode()
+
+
+def test_arrears_page_scope(client, member, branch_tree, role_at):
+    sibling = _never_paid(branch_tree["station_b"], 1)[0]
+    client.force_login(role_at(branch_tree["station_a"], Role.SECRETARY))
+    url = reverse("members:dues_arrears")
+    assert _listed(client.get(url).content.decode()) == [str(member.pk)]
+    assert str(sibling.pk) not in client.get(url).content.decode()
+    assert client.get(url, {"branch": branch_tree["station_b"].pk}).status_code == HTTPStatus.NOT_FOUND
+    assert client.get(url, {"branch": branch_tree["delivery"].pk}).status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_arrears_page_queries_do_not_grow_with_rows(client, secretary, branch, django_assert_num_queries, count):
+    _never_paid(branch, count)
+    client.force_login(secretary)
+    url = reverse("members:dues_arrears")
+    client.get(url, {"branch": branch.pk})  # session and grants warm
+    with django_assert_num_queries(ARREARS_PAGE_QUERIES):
+        response = client.get(url, {"branch": branch.pk, "band": "over_limit"})
+    assert len(_listed(response.content.decode())) == count

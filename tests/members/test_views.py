@@ -631,6 +631,8 @@ def test_member_self_shows_the_own_full_record_and_the_menu_link(client, own_mem
     content = response.content.decode()
     assert own_member.citizen_id in content
     assert 'id="nav-member-self"' in content
+    for name in ("notices:notice_mine", "votes:vote_mine", "appraisal:my_list", "activities:my_study_hours"):
+        assert f'href="{reverse(name)}"' in content
     assert AuditEntry.objects.filter(action="members.member.id_viewed", actor=own_member.user).count() == 1
 
 
