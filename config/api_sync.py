@@ -7,6 +7,7 @@ from activities.api.views import ActivityViewSet, AttendanceViewSet
 from branches.api.views import BranchViewSet, UnitViewSet
 from branches.permissions import branch_scope, scope_paths
 from core.api.feed import ChangeFeedView
+from members.api.appraisal import AppraisalRoundViewSet
 from members.api.development import ApplicantViewSet
 from members.api.dues import DuesPaymentViewSet
 from members.api.notices import NoticeViewSet
@@ -24,6 +25,7 @@ FEED_TYPES = {
     "dues_payment": DuesPaymentViewSet,
     "notice": NoticeViewSet,
     "vote": VoteViewSet,
+    "appraisal_round": AppraisalRoundViewSet,
     "activity": ActivityViewSet,
     "attendance": AttendanceViewSet,
     "worker": WorkerViewSet,

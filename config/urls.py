@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("members.api.urls_notices")),
     path("", include("members.api.urls_votes")),
     path("", include("members.api.urls_appraisal")),
+    path("", include("core.api.urls_notifications")),
 ]
 
 urlpatterns = [

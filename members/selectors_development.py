@@ -182,20 +182,31 @@ def development_due(*, actor, branch=None, today: datetime.date | None = None) -
     return due
 
 
+#: Applicants read at a time by the reminder sweep (two queries per chunk: applicants with member, steps).
+REMINDERS_CHUNK = 2000
+
+
 def development_reminders_due(*, today: datetime.date | None = None) -> list[tuple]:
-    """(applicant id, kind, due date) of every open deadline that has arrived (system-wide, for the beat)."""
+    """(applicant id, kind, due date) of every open deadline that has arrived (system-wide, for the beat).
+
+    The open applicants are walked in chunks of REMINDERS_CHUNK, each with its steps prefetched: memory
+    and the queries per chunk stay bounded however many applicants there are. (The rules need every step
+    of an applicant, so the deadlines themselves are computed in Python, as on the applicant page.)
+    """
     today = today or timezone.localdate()
     lengths = intervals()
+    horizon = today + lengths[IntervalCode.DUE_SOON]
     applicants = (
         Applicant.objects.filter(
             status__in=[ApplicantStatus.IN_PROGRESS, ApplicantStatus.PROBATION], branch__is_temporary=False
         )
-        .prefetch_related("steps")
+        .prefetch_related(Prefetch("steps", queryset=DevelopmentStep.objects.only("applicant_id", "code", "done_on")))
         .select_related("member")
+        .order_by("pk")
     )
     return [
         (d.applicant.pk, d.kind, d.due_on)
-        for a in applicants
+        for a in applicants.iterator(chunk_size=REMINDERS_CHUNK)
         for d in applicant_deadlines(a, lengths=lengths)
-        if d.due_on <= today + lengths[IntervalCode.DUE_SOON]
+        if d.due_on <= horizon
     ]

@@ -216,6 +216,8 @@ SPECTACULAR_SETTINGS = {
         "VoteStatusEnum": "members.models.votes.VoteStatus",
         "VoteOutcomeEnum": "members.models.votes.VoteOutcome",
         "ThresholdRuleEnum": "members.voting_rules.ThresholdRule",
+        "AppraisalStatusEnum": "members.models.appraisal.AppraisalStatus",
+        "AppraisalGradeEnum": "members.models.appraisal.AppraisalGrade",
     },
 }
 

@@ -220,7 +220,10 @@ class ChangeFeedView(APIView):
         return [t for t in self.types if t in wanted and self._paths(t) != []]
 
     def _perm(self, type_name: str) -> str:
-        return f"{self.types[type_name].scope_area}.view"
+        """The permission whose scope carries a type: `scope_perm` when the viewset names one (records that
+        need more than viewing, e.g. appraisal results), else "<scope_area>.view"."""
+        viewset = self.types[type_name]
+        return getattr(viewset, "scope_perm", None) or f"{viewset.scope_area}.view"
 
     def _paths(self, type_name: str):
         return self.scope_paths(self.request.user, self._perm(type_name))

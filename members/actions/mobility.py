@@ -29,6 +29,9 @@ from members.models import ActivityCard, LostContactCase, Member, MemberContact,
 from members.models.mobility import LOST_CONTACT_OPEN, LostContactStatus
 from members.permissions import require_member_scope
 
+#: Members loaded at a time by the daily sweeps (one query per chunk, see `_in_chunks`).
+SWEEP_CHUNK = 500
+
 _DEFAULTS = {"report_in_month": 10, "warn_months": 3, "flag_months": 6, "removal_years": 2, "removal_notice_days": 30}
 
 
@@ -264,16 +267,31 @@ def _send_once(*, kind: str, member: Member, period: str, title: str, body: str,
     return sent
 
 
+def _in_chunks(ids, rows):
+    """The `rows` (a Member QuerySet) among the ids `ids` (a values_list QuerySet) selects, SWEEP_CHUNK at a
+    time. `rows` applies the rule again (cheaply, by primary key), so a member who changed since the ids
+    were read is not acted on from stale data.
+
+    The ids come in one plain query (a server-side cursor would make PostgreSQL pick a fast-start plan,
+    twice as slow here, and stay open across the sends); each chunk then costs one query by primary key.
+    """
+    ids = list(ids)
+    for start in range(0, len(ids), SWEEP_CHUNK):
+        yield from rows.filter(pk__in=ids[start : start + SWEEP_CHUNK]).order_by("pk")
+
+
 def report_in_reminders_send(*, today: datetime.date | None = None) -> int:
     """Remind the home branch of each mobile member without a report-in this year, from the configured month on."""
-    from members.selectors_mobility import report_in_missing
+    from members.selectors_mobility import report_in_missing, report_in_reminders_due
 
     today = today or timezone.localdate()
     if today.month < mobility_rules()["report_in_month"]:
         return 0
     sent = 0
     url = reverse("members:report_in_list")
-    for member in report_in_missing(year=today.year).select_related("branch"):
+    # Members whose keepers have all been reminded this year are left out in SQL.
+    due = report_in_reminders_due(year=today.year).values_list("pk", flat=True)
+    for member in _in_chunks(due, report_in_missing(year=today.year).select_related("branch")):
 
         def still_due(member=member):
             fresh = Member.objects.filter(pk=member.pk, is_mobile=True).first()
@@ -299,7 +317,12 @@ def report_in_reminders_send(*, today: datetime.date | None = None) -> int:
 def lost_contact_sweep(*, today: datetime.date | None = None) -> int:
     """The daily sweep: warn at three months, flag at six, close cases whose contact resumed,
     announce removals falling due; returns the number of notifications sent."""
-    from members.selectors_mobility import last_contact_of, lost_contact_candidates
+    from members.selectors_mobility import (
+        last_contact_of,
+        lost_contact_candidates,
+        lost_contact_cases_resumed,
+        lost_contact_sweep_due,
+    )
 
     today = today or timezone.localdate()
     rules = mobility_rules()
@@ -307,15 +330,13 @@ def lost_contact_sweep(*, today: datetime.date | None = None) -> int:
     sent = 0
     url = reverse("members:lost_contact_report")
 
-    # Contact resumed: close flagged and proposed cases.
-    for case in LostContactCase.objects.filter(
-        status__in=(LostContactStatus.FLAGGED, LostContactStatus.PROPOSED)
-    ).select_related("member"):
-        last = last_contact_of(case.member)
-        if last is not None and last > case.last_contact_on:
-            lost_contact_close(actor=None, case=case)
+    # Contact resumed: close flagged and proposed cases (found in one query; each closed in its own transaction).
+    for pk in list(lost_contact_cases_resumed().values_list("pk", flat=True)):
+        lost_contact_close(actor=None, case=LostContactCase(pk=pk))
 
-    for member in lost_contact_candidates(today=today).select_related("branch"):
+    # Not flagged yet, and not already warned to every keeper for this date (both decided in SQL).
+    due = lost_contact_sweep_due(today=today).values_list("pk", flat=True)
+    for member in _in_chunks(due, lost_contact_candidates(today=today).select_related("branch")):
         last = member.last_contact_on
         if last <= flag_cutoff and not member.lost_contact:
             lost_contact_flag(actor=None, member=member, last_contact_on=last)

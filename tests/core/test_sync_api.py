@@ -668,3 +668,29 @@ def test_feed_carries_votes_in_scope(token_client, branch_tree, role_at):
 
     assert {(r["type"], r["id"], r["data"]["title"]) for r in inside} == {("vote", str(vote.pk), "Adopt the plan")}
     assert outside == []
+
+
+def test_feed_carries_appraisal_rounds_as_the_api_shows_them(token_client, branch_tree):
+    from members.actions import appraisal as appraisal_actions
+    from tests.appraisal.helpers import make_round, member_with_user
+
+    member_with_user(branch_tree["station_a"])
+    member_with_user(branch_tree["building"])
+    appraisal_round = make_round(branch_tree["station_a"])
+    appraisal_actions.appraisal_rating_close(actor=None, appraisal_round=appraisal_round)
+    other = make_round(branch_tree["building"])
+    client = token_client(branch_tree["delivery"], Role.SECRETARY)
+    organiser = token_client(branch_tree["delivery"], Role.ORGANISER, name="Organiser")  # no members.change
+
+    inside, _cursor = _feed_all(client, types="appraisal_round")
+    detail = client.get(reverse("api:appraisal-round-detail", kwargs={"pk": appraisal_round.pk})).json()
+    building = token_client(branch_tree["building"], Role.SECRETARY, name="Building")
+    outside, _cursor = _feed_all(building, types="appraisal_round")
+    hidden, _cursor = _feed_all(organiser, types="appraisal_round")
+
+    # on PostgreSQL a snapshot may be followed by replays of its own records: compare as a set
+    assert {(r["type"], r["id"], r["op"]) for r in inside} == {("appraisal_round", str(appraisal_round.pk), "upsert")}
+    assert all(r["data"] == detail for r in inside)
+    assert detail["status"] == "rating_closed"
+    assert {r["id"] for r in outside} == {str(other.pk)}
+    assert hidden == []  # not even ids: the feed scopes rounds by the pages' permission (members.change)

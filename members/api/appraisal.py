@@ -1,0 +1,185 @@
+"""REST API of the annual member appraisal (民主评议党员, read only): /api/v1/appraisal-rounds/.
+
+Same access as the secretary pages (members/views_appraisal.py): the rounds of the branches in the
+caller's "members.change" scope, through `appraisal_round_list`; callers holding that permission nowhere
+get 403. Each round carries its counts; once CLOSED (never before) it also carries `results`: per member
+appraised, the final grade and how many peers gave each grade. Peer ratings leave the API as counts
+only: never who rated whom, never a rater's id.
+
+The counts are read live. The change feed carries a round when the round itself changes (opened,
+rating ended, closed), so a feed client's counts may lag until then; its `results` are final at the close.
+"""
+
+import django_filters
+from django.db.models import Count, Prefetch, Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission, IsAuthenticated
+
+from branches.filters import filter_subtree
+from branches.permissions import has_perm_anywhere
+from core.api.schema import error_responses, etag_header
+from core.api.serializers import ENVELOPE_FIELDS, SyncedOutputSerializer
+from core.api.viewsets import SyncedRecordViewSet
+from core.filters import IsoDateTimeFilter
+from members.models import AppraisalRound, AppraisalSubject
+from members.models.appraisal import AppraisalGrade, AppraisalStatus
+from members.selectors_appraisal import GRADE_COUNT_FIELDS, appraisal_round_list
+
+#: the permission of the secretary pages (AppraisalRound.for_actor's default)
+APPRAISAL_PERM = "members.change"
+
+
+def _closed_subject_rows():
+    """Members appraised in closed rounds, each with `rated_<grade>` counts: one query for a whole page of rounds.
+
+    The same rows as `selectors_appraisal.appraisal_subject_rows`, for many rounds at once (a prefetch):
+    only counts of ratings received are annotated, nothing about who gave them.
+    """
+    counts = {
+        field: Count("ratings_received", filter=Q(ratings_received__grade=grade))
+        for grade, field in GRADE_COUNT_FIELDS.items()
+    }
+    return (
+        AppraisalSubject.objects.filter(round__status=AppraisalStatus.CLOSED)
+        .select_related("member")
+        .annotate(**counts)
+        .order_by("member__name_pinyin", "member__name", "pk")
+    )
+
+
+def appraisal_round_api_queryset(*, actor):
+    """`appraisal_round_list` plus the self-assessment count and, for closed rounds, the result rows."""
+    return (
+        appraisal_round_list(actor=actor, perm=APPRAISAL_PERM)
+        .annotate(
+            submitted_count=Count("subjects", filter=Q(subjects__submitted_at__isnull=False)),
+        )
+        .prefetch_related(Prefetch("subjects", queryset=_closed_subject_rows(), to_attr="closed_rows"))
+    )
+
+
+class AppraisalRoundFilter(django_filters.FilterSet):
+    branch = django_filters.UUIDFilter(method="filter_branch", label=_("Organisation and everything under it"))
+    year = django_filters.NumberFilter(field_name="year", label=_("Year"))
+    status = django_filters.ChoiceFilter(choices=AppraisalStatus.choices, label=_("Status"))
+    updated_since = IsoDateTimeFilter(
+        method="filter_updated_since", label=_("Changed at or after (ISO 8601 time; oldest first)")
+    )
+
+    class Meta:
+        model = AppraisalRound
+        fields = []
+
+    def filter_branch(self, queryset, name, value):
+        return filter_subtree(queryset, value)
+
+    def filter_updated_since(self, queryset, name, value):
+        return queryset.filter(updated_at__gte=value).order_by("updated_at", "id")
+
+
+#
+# Output
+#
+class PeerRatingCountsSerializer(serializers.Serializer):
+    """How many peers gave each grade (counts only: who rated whom is never shown)."""
+
+    excellent = serializers.IntegerField()
+    qualified = serializers.IntegerField()
+    basically_qualified = serializers.IntegerField()
+    unqualified = serializers.IntegerField()
+
+
+class AppraisalResultSerializer(serializers.Serializer):
+    """One member's result in a closed round."""
+
+    member = serializers.UUIDField(help_text=_("Id of the member appraised."))
+    name = serializers.CharField(help_text=_("The member's name (as the member list shows it)."))
+    final_grade = serializers.ChoiceField(choices=AppraisalGrade.choices)
+    peer_ratings = PeerRatingCountsSerializer()
+
+
+class AppraisalRoundOutputSerializer(SyncedOutputSerializer):
+    """An appraisal round with its counts; `results` is null until the round is closed."""
+
+    status = serializers.ChoiceField(choices=AppraisalStatus.choices, read_only=True)
+    appraised_count = serializers.IntegerField(read_only=True, help_text=_("Members appraised in the round."))
+    self_assessments_submitted = serializers.IntegerField(
+        source="submitted_count", read_only=True, help_text=_("Members who have handed in a self-assessment.")
+    )
+    graded_count = serializers.IntegerField(read_only=True, help_text=_("Members with a final grade so far."))
+    results = serializers.SerializerMethodField(
+        help_text=_("Closed rounds only (null before): the final grade and peer-rating counts of each member.")
+    )
+
+    class Meta(SyncedOutputSerializer.Meta):
+        model = AppraisalRound
+        fields = (
+            *ENVELOPE_FIELDS,
+            "year",
+            "status",
+            "self_assessment_due",
+            "rating_due",
+            "excellent_cap_percent",
+            "opened_at",
+            "closed_at",
+            "appraised_count",
+            "self_assessments_submitted",
+            "graded_count",
+            "results",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(AppraisalResultSerializer(many=True, allow_null=True))
+    def get_results(self, obj) -> list | None:
+        if obj.status != AppraisalStatus.CLOSED:
+            return None
+        return [
+            {
+                "member": str(subject.member_id),
+                "name": subject.member.name,
+                "final_grade": subject.final_grade,
+                "peer_ratings": {grade: getattr(subject, field) for grade, field in GRADE_COUNT_FIELDS.items()},
+            }
+            for subject in obj.closed_rows
+        ]
+
+
+class CanRunAppraisals(BasePermission):
+    """As the secretary pages: people who keep member records somewhere (members.change)."""
+
+    def has_permission(self, request, view):
+        return has_perm_anywhere(request.user, APPRAISAL_PERM)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List appraisal rounds"),
+        description=_(
+            "Annual member appraisal rounds of the branches where the caller may change member records, oldest "
+            "first (by last change with `updated_since`). `results` (final grades and peer-rating counts per "
+            "member) appears once a round is closed; who rated whom is never shown."
+        ),
+        responses={200: AppraisalRoundOutputSerializer(many=True), **error_responses(400, 401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary=_("Get an appraisal round"),
+        parameters=[etag_header(200)],
+        responses={200: AppraisalRoundOutputSerializer, **error_responses(401, 403, 404)},
+    ),
+)
+class AppraisalRoundViewSet(SyncedRecordViewSet):
+    """Annual member appraisal rounds, read only (written on the pages)."""
+
+    serializer_class = AppraisalRoundOutputSerializer
+    permission_classes = [IsAuthenticated, CanRunAppraisals]
+    filterset_class = AppraisalRoundFilter
+    # The change feed asks "members.view" for its remove/delete entries; the records themselves come
+    # through get_queryset (members.change), so the feed's data never reaches further than the pages.
+    scope_area = "members"
+    #: the change feed's scope: the same as the pages' (grades are personnel judgements; organisers don't see them)
+    scope_perm = "members.change"
+
+    def get_queryset(self):
+        return appraisal_round_api_queryset(actor=self.request.user)
