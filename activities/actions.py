@@ -6,7 +6,6 @@ called from members/.
 """
 
 import datetime
-import mimetypes
 import uuid
 import zoneinfo
 from itertools import islice
@@ -43,6 +42,7 @@ from branches.models import Branch
 from branches.permissions import in_scope
 from core.audit import audit_record, snapshot
 from core.exceptions import Conflict
+from core.uploads import validate_upload
 from members.actions import member_contact_touch
 from members.models import Member
 
@@ -293,21 +293,17 @@ def activity_uninvite(*, actor, activity: Activity, member: Member) -> Activity:
 
 @transaction.atomic
 def attachment_add(*, actor, activity: Activity, upload) -> ActivityAttachment:
-    """Attach a file (size and type limited by settings) to an activity."""
+    """Attach a file to an activity: size limited, type recognised by content (core/uploads.py)."""
     _require(actor, activity.branch, activity=activity)
-    if upload.size > settings.ACTIVITIES_ATTACHMENT_MAX_BYTES:
-        limit = settings.ACTIVITIES_ATTACHMENT_MAX_BYTES // (1024 * 1024)
-        raise ValidationError({"file": _("The file is larger than %(limit)d MB.") % {"limit": limit}})
-    guessed = mimetypes.guess_type(upload.name)[0]
-    allowed = settings.ACTIVITIES_ATTACHMENT_TYPES
-    if guessed not in allowed or (upload.content_type and upload.content_type not in allowed):
-        raise ValidationError({"file": _("This type of file cannot be attached.")})
+    name, detected = validate_upload(
+        upload, allowed_types=settings.ACTIVITIES_ATTACHMENT_TYPES, max_bytes=settings.ACTIVITIES_ATTACHMENT_MAX_BYTES
+    )
     attachment = ActivityAttachment(
         activity=activity,
         file=upload,
-        name=upload.name[:200],
+        name=name,
         size=upload.size,
-        content_type=guessed,
+        content_type=detected,
         uploaded_by=actor,
     )
     attachment.save()

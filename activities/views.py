@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -46,6 +46,7 @@ from branches.permissions import branch_scope, has_perm_anywhere, in_scope
 from branches.views import add_action_error
 from core.exceptions import Conflict
 from core.pagination import InvalidCursor, keyset_paginate, page_query
+from core.uploads import attachment_response
 from members.selectors import member_list
 
 PER_PAGE = 50
@@ -503,15 +504,7 @@ class AttachmentDownloadView(View):
                 raise Http404
             activity = get_object_or_404(selectors.member_activity_list(member=member), pk=pk)
         attachment = get_object_or_404(selectors.activity_attachments(activity=activity), pk=attachment_pk)
-        try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        response = FileResponse(
-            handle, as_attachment=True, filename=attachment.name, content_type=attachment.content_type
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment_response(attachment.file, name=attachment.name, content_type=attachment.content_type)
 
 
 #

@@ -13,7 +13,7 @@ from http import HTTPStatus
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from branches.permissions import branch_scope, has_perm_anywhere, in_scope
 from branches.views import add_action_error
 from core.exceptions import Conflict
 from core.pagination import InvalidCursor, keyset_paginate, page_query
+from core.uploads import attachment_response
 from members.actions import notices as notice_actions
 from members.filters_notices import NoticeFilter
 from members.forms_notices import DuesPublicationForm, NoticeAttachmentForm, NoticeForm, NoticeWithdrawForm
@@ -76,13 +77,7 @@ def _unavailable(request, notice: Notice, *, manage_url: str | None = None):
 
 
 def _download(attachment):
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=attachment.name, content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(attachment.file, name=attachment.name, content_type=attachment.content_type)
 
 
 def _manage_notice(user, pk) -> Notice:

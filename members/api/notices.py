@@ -8,7 +8,7 @@ on the pages (members/views_notices.py); the envelope of API.md applies as to ev
 
 import uuid
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +22,7 @@ from branches.permissions import has_perm_anywhere
 from core.api.schema import error_responses, etag_header
 from core.api.serializers import ENVELOPE_FIELDS, SyncedOutputSerializer
 from core.api.viewsets import SyncedRecordViewSet
+from core.uploads import attachment_response
 from members.filters_notices import NoticeFilter
 from members.models import Notice, NoticeAttachment
 from members.models.notices import NoticeAudience, NoticeCategory, NoticeStatus
@@ -136,12 +137,4 @@ class NoticeViewSet(SyncedRecordViewSet):
             raise Http404 from None
         notice = get_object_or_404(self.get_queryset(), pk=pk)
         attachment = get_object_or_404(NoticeAttachment.objects.filter(notice=notice), pk=attachment_pk)
-        try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        response = FileResponse(
-            handle, as_attachment=True, filename=attachment.name, content_type=attachment.content_type
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment_response(attachment.file, name=attachment.name, content_type=attachment.content_type)

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from branches.permissions import has_perm_anywhere, in_scope
 from branches.views import add_action_error
 from core.exceptions import Conflict
 from core.pagination import InvalidCursor, keyset_paginate, page_query
+from core.uploads import attachment_response
 from services import actions, forms
 from services.choices import CaseStatus, IntakeChannel, ReferralStatus
 from services.selectors import aid_totals, case_inbox, case_list, case_report, case_timeline, station_list, worker_list
@@ -175,9 +176,7 @@ def case_attachment(request, pk, event_pk):
     """A case file, served only inside the scope (files are never public media)."""
     case = get_object_or_404(case_list(actor=request.user), pk=pk)
     event = get_object_or_404(case.events.exclude(file=""), pk=event_pk)
-    return FileResponse(
-        event.file.open("rb"), content_type=event.content_type, as_attachment=True, filename=event.file_name
-    )
+    return attachment_response(event.file, name=event.file_name, content_type=event.content_type)
 
 
 def worker_detail(request, pk):
