@@ -362,6 +362,24 @@ def test_reminder_sweep_task_sends_once(member, secretary):
     assert Notification.objects.filter(kind="members.dues_arrears").count() == 1
 
 
+def test_reminder_sweep_queues_one_task_per_batch(branch, secretary, monkeypatch):
+    from members import tasks
+
+    members = [MemberFactory(branch=branch, joined_on=datetime.date(2015, 7, 1)) for _i in range(5)]
+    for n, member in enumerate(members):
+        assessed(member, secretary)
+        pay(member, secretary, months_ago(4), receipt=f"R{n}")
+    monkeypatch.setattr(tasks, "DUES_REMINDER_BATCH", 2)
+    queued = []
+    monkeypatch.setattr(tasks.dues_reminders_send, "delay", queued.append)
+
+    assert tasks.dues_reminders_sweep() == 5
+    assert [len(batch) for batch in queued] == [2, 2, 1]
+    assert sorted(pk for batch in queued for pk in batch) == sorted(str(m.pk) for m in members)
+    assert tasks.dues_reminders_send(queued[0]) == 2  # one warning per member (to the secretary)
+    assert tasks.dues_reminders_send(queued[0]) == 0  # a retried batch sends nothing twice
+
+
 def test_reminder_not_sent_for_temporary_branch(member, secretary, branch):
     assessed(member, secretary)
     pay(member, secretary, months_ago(4))
