@@ -26,7 +26,7 @@ from activities.choices import (
     CompliancePeriod,
     LeaveStatus,
 )
-from core.models import SyncedModel, SyncedQuerySet, synced_indexes
+from core.models import StoredFileBase, SyncedModel, SyncedQuerySet, synced_indexes
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
@@ -290,21 +290,13 @@ def attachment_path(instance: "ActivityAttachment", filename: str) -> str:
     return f"activities/{instance.activity_id}/{uuid.uuid4().hex}.{suffix}"
 
 
-class ActivityAttachment(models.Model):
+class ActivityAttachment(StoredFileBase):
     """A file added to an activity afterwards (minutes scan, photos, slides); limits in settings."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     activity = models.ForeignKey(
         Activity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="attachments"
     )
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
-    name = models.CharField(_("name"), max_length=200)
-    size = models.PositiveBigIntegerField(_("size in bytes"))
-    content_type = models.CharField(_("type"), max_length=100)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("attachment")

@@ -113,6 +113,24 @@ def synced_indexes(prefix: str) -> list[models.Index]:
     ]
 
 
+class StoredFileBase(models.Model):
+    """An uploaded file kept behind the app's access checks: original name, size, type found from its content
+    (core/uploads.py), and who added it when. Subclasses add `file` (with their own storage path) and their owner.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    content_type = models.CharField(_("type"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        abstract = True
+
+
 class ChangeOp(models.TextChoices):
     UPSERT = "upsert", _("Upsert")
     DELETE = "delete", _("Delete")

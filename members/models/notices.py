@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.models import SyncedModel, SyncedQuerySet, synced_indexes
+from core.models import StoredFileBase, SyncedModel, SyncedQuerySet, synced_indexes
 
 
 class NoticeCategory(models.TextChoices):
@@ -162,19 +162,11 @@ def notice_attachment_path(instance: "NoticeAttachment", filename: str) -> str:
     return f"notices/{instance.notice_id}/{uuid.uuid4().hex}.{suffix}"
 
 
-class NoticeAttachment(models.Model):
+class NoticeAttachment(StoredFileBase):
     """A file attached to a notice; type recognised by content and size limited (settings NOTICES_ATTACHMENT_*)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     notice = models.ForeignKey(Notice, verbose_name=_("notice"), on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(_("file"), upload_to=notice_attachment_path, max_length=300)
-    name = models.CharField(_("name"), max_length=200)
-    size = models.PositiveBigIntegerField(_("size in bytes"))
-    content_type = models.CharField(_("type"), max_length=100)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("notice attachment")
