@@ -163,6 +163,9 @@ def test_attachments_downloadable_by_who_may_see_the_notice(client, branch_tree,
     public_file = notice_attachment_add(actor=secretary, notice=public, upload=pdf_upload())
     private_file = notice_attachment_add(actor=secretary, notice=private, upload=pdf_upload())
     url = reverse("public_notices:notice_attachment", kwargs={"pk": public.pk, "attachment_pk": public_file.pk})
+    page = client.get(reverse("public_notices:notice_detail", kwargs={"pk": public.pk})).content.decode()
+    assert f'href="{url}"' in page  # the public page links its files through the public route
+    assert f'href="{reverse("public_notices:notice_list")}"' in page
     response = client.get(url)
     assert response.status_code == HTTPStatus.OK
     assert b"".join(response.streaming_content) == PDF_BYTES
