@@ -127,6 +127,9 @@ class MemberFilter(django_filters.FilterSet):
     is_mobile = StrictBooleanFilter(field_name="is_mobile", label=_("Mobile member"))
     shows_identity = StrictBooleanFilter(field_name="shows_identity", label=_("Shows party identity"))
     voting = StrictBooleanFilter(method="filter_voting", label=_("Has a vote at the formal branch"))
+    # Both ends included, as the dashboard's age bands are built (members.stats.AGE_BANDS).
+    born_from = django_filters.DateFilter(field_name="birth_date", lookup_expr="gte", label=_("Born on or after"))
+    born_until = django_filters.DateFilter(field_name="birth_date", lookup_expr="lte", label=_("Born on or before"))
     updated_since = IsoDateTimeFilter(
         method="filter_updated_since", label=_("Changed at or after (ISO 8601 time; oldest first)")
     )

@@ -17,6 +17,7 @@ there. Cost: a fixed number of queries, none of which reads member rows:
 import datetime
 from urllib.parse import urlencode
 
+from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -106,6 +107,26 @@ def _url(name: str, **params) -> str:
 def _members_url(branch: Branch, **params) -> str:
     """The member list under `branch`, current members only (as the stored figures count them)."""
     return _url("members:member_list", branch=branch.pk, status=[str(s) for s in CURRENT_STATUSES], **params)
+
+
+def _cases_url(branch: Branch, first: datetime.date, last: datetime.date) -> str:
+    """The case list under `branch` of the cases opened from `first` to `last`, suspected spam left out (as the
+    case figures count them)."""
+    return _url(
+        "services:case_list",
+        branch=branch.pk,
+        opened_from=first.isoformat(),
+        opened_until=last.isoformat(),
+        suspected_spam="false",
+    )
+
+
+def _month_within(
+    month: datetime.date, start: datetime.date, end: datetime.date
+) -> tuple[datetime.date, datetime.date]:
+    """The days of `month` (its first day) inside [start, end]: the first and last month of a period are partial."""
+    last = (month + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    return max(month, start), min(last, end)
 
 
 def _stored_note(note: str, as_of) -> str:
@@ -219,7 +240,10 @@ def _member_tables(branch: Branch, stats: dict, as_of) -> list[Table]:
             key="members_by_age",
             title=_("Members by age"),
             columns=[_("Age"), _("Members")],
-            rows=[Row([age_labels[key], ages.get(key, 0)]) for key, _limit in member_stats.AGE_BANDS],
+            rows=[
+                Row([age_labels[key], ages.get(key, 0)], _members_url(branch, **born))
+                for (key, _limit), born in zip(member_stats.AGE_BANDS, _age_band_births(as_of), strict=True)
+            ],
             note=note,
             url=_members_url(branch),
             as_of=as_of,
@@ -238,6 +262,23 @@ def _member_tables(branch: Branch, stats: dict, as_of) -> list[Table]:
             as_of=as_of,
         ),
     ]
+
+
+def _age_band_births(as_of) -> list[dict]:
+    """Per age band, the `born_from`/`born_until` (both included) of the member list matching it, on the day the
+    stored figures were computed (the refresh's local date; today when they were not computed yet)."""
+    today = timezone.localdate(as_of) if as_of else timezone.localdate()
+    births, lower = [], None  # `lower`: the band's first age
+    for _key, limit in member_stats.AGE_BANDS:
+        # age < limit ⟺ born after today minus `limit` years; age ≥ lower ⟺ born on or before today minus `lower`.
+        born = {}
+        if limit is not None:
+            born["born_from"] = (today - relativedelta(years=limit) + datetime.timedelta(days=1)).isoformat()
+        if lower is not None:
+            born["born_until"] = (today - relativedelta(years=lower)).isoformat()
+        births.append(born)
+        lower = limit
+    return births
 
 
 #
@@ -380,10 +421,13 @@ def _transfer_table(branch, start, end, today) -> Table:
 def _case_tables(branch, start, end) -> list[Table]:
     figures = service_stats.case_figures(branch=branch, start=start, end=end)
     months, ratings, as_of = figures["months"], figures["ratings"], figures["as_of"]
+    # A Row has one link: each month links to the cases *opened* in it (within the period), which is the first
+    # figure of the row. The resolved and breached figures are reachable with `resolved_from`/`resolved_until`
+    # and `breached=true` on the same list.
     rows = [
         Row(
             [formats.date_format(m["month"], "YEAR_MONTH_FORMAT"), m["opened"], m["resolved"], m["breached"]],
-            _url("services:reports", year=m["month"].year),
+            _cases_url(branch, *_month_within(m["month"], start, end)),
         )
         for m in months
     ]

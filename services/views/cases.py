@@ -17,6 +17,7 @@ from core.pagination import InvalidCursor, keyset_paginate, page_query
 from core.uploads import attachment_response
 from services import actions, forms
 from services.choices import CaseStatus, IntakeChannel, ReferralStatus
+from services.filters import CaseFilter
 from services.selectors import aid_totals, case_inbox, case_list, case_report, case_timeline, station_list, worker_list
 from services.views._common import (
     change_branches,
@@ -45,23 +46,26 @@ def case_list_view(request):
     tab = request.GET.get("tab", "mine")
     if tab not in dict(INBOX_TABS):
         tab = "mine"
+    # A query naming any CaseFilter field (the dashboard's links) lists every case in scope so filtered,
+    # in place of a tab; invalid values list nothing and show the form errors.
+    filterset = CaseFilter(request.GET, queryset=case_list(actor=request.user), request=request)
+    if any(name in request.GET for name in filterset.filters):
+        tab = ""
+        cases = filterset.qs if filterset.is_valid() else case_list(actor=request.user).none()
+    else:
+        filterset = None
+        cases = case_inbox(actor=request.user, tab=tab)
     try:
-        page = keyset_paginate(
-            case_inbox(actor=request.user, tab=tab),
-            ordering=("created_at", "id"),
-            cursor=request.GET.get("cursor"),
-            per_page=50,
-        )
+        page = keyset_paginate(cases, ordering=("created_at", "id"), cursor=request.GET.get("cursor"), per_page=50)
     except InvalidCursor:
-        page = keyset_paginate(
-            case_inbox(actor=request.user, tab=tab), ordering=("created_at", "id"), cursor=None, per_page=50
-        )
+        page = keyset_paginate(cases, ordering=("created_at", "id"), cursor=None, per_page=50)
     return render(
         request,
         "services/case_list.html",
         {
             "tabs": INBOX_TABS,
             "tab": tab,
+            "filterset": filterset,
             "page": page,
             "next_query": page_query(request.GET, page.next_cursor) if page.has_next else None,
             "previous_query": page_query(request.GET, page.previous_cursor) if page.has_previous else None,

@@ -1,19 +1,24 @@
 """The dashboard page: figures and links, scope, the period form, and a query count that does not grow."""
 
+import datetime
 import re
 from http import HTTPStatus
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from branches import actions as branch_actions
 from branches.choices import BranchKind, Role
 from config.dashboard.figures import dashboard_tables
 from config.dashboard.refresh import stats_refresh
-from members.models import Platform
+from members.models import Member, Platform
+from services.models import Case
 from tests.dashboard.conftest import make_member
+from tests.services.factories import make_case
 
 pytestmark = pytest.mark.django_db
 
@@ -115,10 +120,91 @@ def test_dashboard_rows_link_to_the_lists_behind_them(client, world, role_at):
     warned = client.get(bands["3–5 months (warned)"]).content.decode()
     assert world["members"]["a2"].name in warned
     assert world["members"]["b1"].name not in warned
-    assert tables["cases_by_month"].rows[-1].url.startswith(reverse("services:reports"))
+    month = tables["cases_by_month"].rows[-1]
+    today = world["today"].isoformat()
+    assert month.url == (
+        f"{reverse('services:case_list')}?branch={tree['delivery'].pk}"
+        f"&opened_from={today}&opened_until={today}&suspected_spam=false"
+    )
     assert tables["study_hours"].url.startswith(reverse("activities:branch_study_hours"))
     html = client.get(URL, {"branch": tree["delivery"].pk}).content.decode()
     assert f'href="{rider.url.replace("&", "&amp;")}"' in html
+
+
+def _listed(html: str, objects) -> set:
+    """The objects among `objects` whose id appears in the page."""
+    return {obj.pk for obj in objects if str(obj.pk) in html}
+
+
+def test_age_band_rows_list_exactly_the_members_they_count(client, world, role_at):
+    stats_refresh()
+    tree = world["tree"]
+    officer = role_at(tree["district"], Role.OFFICER)
+    client.force_login(officer)
+    everyone = list(Member.objects.all())
+    tables = {
+        t.key: t
+        for t in dashboard_tables(actor=officer, branch=tree["delivery"], start=world["today"], end=world["today"])
+    }
+    rows = {str(row.cells[0]): row for row in tables["members_by_age"].rows}
+    members = world["members"]
+    # Under delivery: A1 22, A2 40, B1 60; A3 (50) is removed, C1 (30) in the building.
+    expected = {
+        "Under 25": {members["a1"].pk},
+        "25–34": set(),
+        "35–44": {members["a2"].pk},
+        "45–54": set(),
+        "55 and over": {members["b1"].pk},
+    }
+    for label, pks in expected.items():
+        row = rows[label]
+        assert row.url.startswith(reverse("members:member_list"))
+        assert f"branch={tree['delivery'].pk}" in row.url
+        response = client.get(row.url)
+        assert response.status_code == HTTPStatus.OK
+        assert _listed(response.content.decode(), everyone) == pks, label
+        assert row.cells[1] == len(pks), label
+    assert "born_until" not in rows["Under 25"].url
+    assert "born_from" not in rows["55 and over"].url
+    # Boundaries: a member turning 25 today is in 25–34, not under 25.
+    today = world["today"]
+    assert f"born_from={(today - relativedelta(years=25) + datetime.timedelta(days=1)).isoformat()}" in (
+        rows["Under 25"].url
+    )
+    assert f"born_until={(today - relativedelta(years=25)).isoformat()}" in rows["25–34"].url
+
+
+def test_case_month_rows_list_exactly_the_cases_opened_in_them(client, world, role_at):
+    tree = world["tree"]
+    officer = role_at(tree["district"], Role.OFFICER)
+    client.force_login(officer)
+    today = world["today"]
+    start = today.replace(day=1) - relativedelta(months=2)
+    Case.objects.update(opened_at=timezone.now())  # the cases all opened today (local), whatever the factory did
+    old = make_case(tree["station_b"])
+    opened_then = datetime.datetime.combine(start, datetime.time(9), tzinfo=timezone.get_current_timezone())
+    Case.objects.filter(pk=old.pk).update(opened_at=opened_then)
+    outside = make_case(tree["building"])  # in the district, not under delivery
+    everyone = list(Case.objects.all())
+    stats_refresh()  # after the cases: the subtree's opened and resolved figures are stored
+    tables = {t.key: t for t in dashboard_tables(actor=officer, branch=tree["delivery"], start=start, end=today)}
+    rows = tables["cases_by_month"].rows
+    assert len(rows) == 3
+    for row in rows:
+        html = client.get(row.url).content.decode()
+        listed = {pk for pk in (c.pk for c in everyone) if f'id="case-{pk}"' in html}
+        assert len(listed) == row.cells[1], row.cells[0]
+        assert outside.pk not in listed
+    assert {c.pk for c in everyone if f'id="case-{c.pk}"' in client.get(rows[0].url).content.decode()} == {old.pk}
+    assert f"opened_from={start.isoformat()}" in rows[0].url
+    last_of_first = (start + relativedelta(months=1)) - datetime.timedelta(days=1)
+    assert f"opened_until={last_of_first.isoformat()}" in rows[0].url
+    assert f"opened_until={today.isoformat()}" in rows[-1].url
+    # The resolved figure of the month is reachable on the same list with the resolved range.
+    month = rows[-1]
+    resolved_url = month.url.replace("opened_from", "resolved_from").replace("opened_until", "resolved_until")
+    html = client.get(resolved_url).content.decode()
+    assert sum(f'id="case-{c.pk}"' in html for c in everyone) == month.cells[2] == 1
 
 
 def test_secretary_sees_own_branch_and_not_the_sibling(client, world, role_at):

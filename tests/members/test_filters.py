@@ -1,7 +1,9 @@
 import datetime
 import uuid
+from http import HTTPStatus
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from members.filters import MemberFilter
@@ -114,3 +116,74 @@ def test_member_filter_voting_and_updated_since(people):
     Member.objects.filter(pk=people["zhao"].pk).update(updated_at=timezone.now() + datetime.timedelta(hours=1))
     since = (timezone.now() + datetime.timedelta(minutes=30)).isoformat()
     assert _names({"updated_since": since}) == ["赵六"]
+
+
+#
+# Birth-date range (the dashboard's age bands link with it)
+#
+@pytest.fixture
+def births(branch_tree):
+    """Members born on the day before, the first day, the last day and the day after 1990-03-01..1990-03-31."""
+    days = {
+        "before": datetime.date(1990, 2, 28),
+        "first": datetime.date(1990, 3, 1),
+        "last": datetime.date(1990, 3, 31),
+        "after": datetime.date(1990, 4, 1),
+    }
+    return {
+        key: MemberFactory(branch=branch_tree["station_a"], name=key, citizen_id=make_citizen_id(100 + i, birth=day))
+        for i, (key, day) in enumerate(days.items())
+    }
+
+
+def test_member_filter_born_range_includes_both_ends(births):
+    assert {m.birth_date for m in births.values()} == {
+        datetime.date(1990, 2, 28),
+        datetime.date(1990, 3, 1),
+        datetime.date(1990, 3, 31),
+        datetime.date(1990, 4, 1),
+    }
+    assert _names({"born_from": "1990-03-01", "born_until": "1990-03-31"}) == ["first", "last"]
+    assert _names({"born_from": "1990-03-31"}) == ["after", "last"]
+    assert _names({"born_until": "1990-03-01"}) == ["before", "first"]
+    assert _names({"born_from": "1990-04-02"}) == []
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"born_from": "1990-02-30"}, "born_from"),
+        ({"born_until": "last year"}, "born_until"),
+        ({"born_from": "1990-13-01", "born_until": "1990-01-01"}, "born_from"),
+    ],
+)
+def test_member_filter_bad_birth_dates_are_errors(params, field):
+    assert field in _errors(params)
+
+
+def test_member_api_bad_birth_date_is_400_naming_the_filter(births, api_client, branch_tree, role_at):
+    api_client.force_authenticate(role_at(branch_tree["station_a"], "secretary"))
+    url = reverse("api:member-list")
+    response = api_client.get(url, {"born_from": "1990-02-30"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert list(body["errors"]) == ["born_from"]
+    ok = api_client.get(url, {"born_from": "1990-03-01", "born_until": "1990-03-31"})
+    assert ok.status_code == HTTPStatus.OK
+    assert sorted(row["name"] for row in ok.json()["results"]) == ["first", "last"]
+
+
+def test_member_list_page_bad_birth_date_is_a_form_error(births, client, branch_tree, role_at):
+    client.force_login(role_at(branch_tree["station_a"], "secretary"))
+    response = client.get(reverse("members:member_list"), {"born_until": "1990-02-30"})
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    assert 'data-filter="born_until"' in html
+    assert "Enter a valid date." in html
+    listed = client.get(reverse("members:member_list"), {"born_from": "1990-03-01", "born_until": "1990-03-31"})
+    html = listed.content.decode()
+    assert str(births["first"].pk) in html
+    assert str(births["last"].pk) in html
+    assert str(births["before"].pk) not in html
+    assert str(births["after"].pk) not in html
