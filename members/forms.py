@@ -268,6 +268,8 @@ LIST_FILTERS = [
     "lost_contact",
     "is_mobile",
     "shows_identity",
+    "born_from",
+    "born_until",
 ]
 
 
@@ -302,6 +304,8 @@ class MemberListFilter(MemberFilter):
         }
         for name in ("voting", "lost_contact", "is_mobile", "shows_identity"):
             extra[name] = {"widget": forms.Select(choices=_YES_NO)}
+        for name in ("born_from", "born_until"):
+            extra[name] = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
         for name, options in extra.items():
             self.filters[name].extra.update(options)
         for name in ("category", "sex", "education"):

@@ -187,3 +187,5 @@ def test_member_list_page_bad_birth_date_is_a_form_error(births, client, branch_
     assert str(births["last"].pk) in html
     assert str(births["before"].pk) not in html
     assert str(births["after"].pk) not in html
+    # the page offers the range as date inputs, filled with what was asked
+    assert 'type="date" name="born_from" value="1990-03-01"' in html
