@@ -6,7 +6,7 @@ as "who rated whom": the round sheet is one aggregate query however many members
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 
 from members.models import AppraisalRound, AppraisalSubject, PeerRating
 from members.models.appraisal import AppraisalGrade, AppraisalStatus
@@ -35,21 +35,34 @@ def appraisal_round_get(*, actor, pk, perm: str = "members.change") -> Appraisal
     return AppraisalRound.objects.for_actor(actor, perm).select_related("branch").get(pk=pk)
 
 
-def appraisal_subject_rows(*, appraisal_round: AppraisalRound):
-    """The members appraised in a round, each with `rated_<grade>` counts and `rated_total`: one query.
-
-    Deliberately no per-member count of ratings *given*: beside the counts received, in a small round it
-    would tell who rated whom (see `appraisal_rater_count` for the branch-wide progress instead).
-    """
+def _subjects_with_counts(subjects):
+    """`subjects` with `rated_<grade>` counts and `rated_total`, in name order. Only counts of ratings
+    *received*: never who gave them, and no per-member count of ratings given (beside the counts received, in
+    a small round it would tell who rated whom; see `appraisal_rater_count` for the branch-wide progress)."""
     counts = {
         field: Count("ratings_received", filter=Q(ratings_received__grade=grade))
         for grade, field in GRADE_COUNT_FIELDS.items()
     }
     return (
-        AppraisalSubject.objects.filter(round=appraisal_round)
-        .select_related("member")
+        subjects.select_related("member")
         .annotate(**counts, rated_total=Count("ratings_received"))
         .order_by("member__name_pinyin", "member__name", "pk")
+    )
+
+
+def appraisal_subject_rows(*, appraisal_round: AppraisalRound):
+    """The members appraised in a round, each with `rated_<grade>` counts and `rated_total`: one query."""
+    return _subjects_with_counts(AppraisalSubject.objects.filter(round=appraisal_round))
+
+
+def appraisal_round_results_list(*, actor, perm: str = "members.change"):
+    """`appraisal_round_list` plus `submitted_count` and, for CLOSED rounds only, `closed_rows`: their members
+    with the rating counts (one prefetch query for a whole page of rounds). Open rounds show no grades."""
+    closed = _subjects_with_counts(AppraisalSubject.objects.filter(round__status=AppraisalStatus.CLOSED))
+    return (
+        appraisal_round_list(actor=actor, perm=perm)
+        .annotate(submitted_count=Count("subjects", filter=Q(subjects__submitted_at__isnull=False)))
+        .prefetch_related(Prefetch("subjects", queryset=closed, to_attr="closed_rows"))
     )
 
 

@@ -10,73 +10,22 @@ The counts are read live. The change feed carries a round when the round itself 
 rating ended, closed), so a feed client's counts may lag until then; its `results` are final at the close.
 """
 
-import django_filters
-from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
 
-from branches.filters import filter_subtree
 from branches.permissions import has_perm_anywhere
 from core.api.schema import error_responses, etag_header
 from core.api.serializers import ENVELOPE_FIELDS, SyncedOutputSerializer
 from core.api.viewsets import SyncedRecordViewSet
-from core.filters import IsoDateTimeFilter
-from members.models import AppraisalRound, AppraisalSubject
+from members.filters_appraisal import AppraisalRoundFilter
+from members.models import AppraisalRound
 from members.models.appraisal import AppraisalGrade, AppraisalStatus
-from members.selectors_appraisal import GRADE_COUNT_FIELDS, appraisal_round_list
+from members.selectors_appraisal import GRADE_COUNT_FIELDS, appraisal_round_results_list
 
 #: the permission of the secretary pages (AppraisalRound.for_actor's default)
 APPRAISAL_PERM = "members.change"
-
-
-def _closed_subject_rows():
-    """Members appraised in closed rounds, each with `rated_<grade>` counts: one query for a whole page of rounds.
-
-    The same rows as `selectors_appraisal.appraisal_subject_rows`, for many rounds at once (a prefetch):
-    only counts of ratings received are annotated, nothing about who gave them.
-    """
-    counts = {
-        field: Count("ratings_received", filter=Q(ratings_received__grade=grade))
-        for grade, field in GRADE_COUNT_FIELDS.items()
-    }
-    return (
-        AppraisalSubject.objects.filter(round__status=AppraisalStatus.CLOSED)
-        .select_related("member")
-        .annotate(**counts)
-        .order_by("member__name_pinyin", "member__name", "pk")
-    )
-
-
-def appraisal_round_api_queryset(*, actor):
-    """`appraisal_round_list` plus the self-assessment count and, for closed rounds, the result rows."""
-    return (
-        appraisal_round_list(actor=actor, perm=APPRAISAL_PERM)
-        .annotate(
-            submitted_count=Count("subjects", filter=Q(subjects__submitted_at__isnull=False)),
-        )
-        .prefetch_related(Prefetch("subjects", queryset=_closed_subject_rows(), to_attr="closed_rows"))
-    )
-
-
-class AppraisalRoundFilter(django_filters.FilterSet):
-    branch = django_filters.UUIDFilter(method="filter_branch", label=_("Organisation and everything under it"))
-    year = django_filters.NumberFilter(field_name="year", label=_("Year"))
-    status = django_filters.ChoiceFilter(choices=AppraisalStatus.choices, label=_("Status"))
-    updated_since = IsoDateTimeFilter(
-        method="filter_updated_since", label=_("Changed at or after (ISO 8601 time; oldest first)")
-    )
-
-    class Meta:
-        model = AppraisalRound
-        fields = []
-
-    def filter_branch(self, queryset, name, value):
-        return filter_subtree(queryset, value)
-
-    def filter_updated_since(self, queryset, name, value):
-        return queryset.filter(updated_at__gte=value).order_by("updated_at", "id")
 
 
 #
@@ -182,4 +131,4 @@ class AppraisalRoundViewSet(SyncedRecordViewSet):
     scope_perm = "members.change"
 
     def get_queryset(self):
-        return appraisal_round_api_queryset(actor=self.request.user)
+        return appraisal_round_results_list(actor=self.request.user, perm=APPRAISAL_PERM)
